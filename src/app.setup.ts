@@ -1,0 +1,120 @@
+import fastifyCookie from '@fastify/cookie';
+import fastifyHelmet from '@fastify/helmet';
+import { Logger as NestLogger } from '@nestjs/common';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from 'nestjs-pino';
+import type { Socket } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { AppValidationPipe } from './common/http/validation.pipe';
+import { setupOpenApi } from './common/http/openapi';
+import { requestIdOf } from './common/http/request-id';
+import { ProblemDetailsFilter } from './common/problem/problem-details.filter';
+import { problem, PROBLEM_CONTENT_TYPE } from './common/problem/problem-details';
+import type { AppConfig } from './config/app-config';
+import { registerRequestContext } from './database/request-context';
+import { MetricsService } from './metrics/metrics.service';
+
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+/** Errors Node's HTTP parser raises before Fastify sees a request (bad bytes, huge headers). */
+function onClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'HPE_URI_TOO_LONG' ? 414 : 400;
+  const body = JSON.stringify(problem(status, status === 431 ? 'Request headers are too large' : 'The HTTP request is malformed'));
+  socket.end(
+    `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 414 ? 'URI Too Long' : 'Bad Request'}\r\n` +
+      `Content-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+      `X-Request-Id: ${randomUUID()}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+export function createFastifyAdapter(config: AppConfig): FastifyAdapter {
+  return new FastifyAdapter({
+    trustProxy: config.trustProxy,
+    bodyLimit: BODY_LIMIT_BYTES,
+    requestIdHeader: false,
+    genReqId: requestIdOf,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    clientErrorHandler: onClientError,
+    routerOptions: { maxParamLength: 200 },
+    logger: false,
+  });
+}
+
+/**
+ * Everything HTTP about the app, in one place: main.ts and every e2e test call it, so what is
+ * tested is what runs.
+ */
+export async function configureApp(app: NestFastifyApplication, config: AppConfig): Promise<void> {
+  app.useLogger(app.get(Logger));
+  app.flushLogs();
+  const fastify = app.getHttpAdapter().getInstance();
+
+  fastify.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id);
+    done();
+  });
+  app.get(MetricsService).attach(fastify);
+  registerRequestContext(app);
+
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        frameAncestors: ["'none'"],
+      },
+    },
+    hsts: { maxAge: 31536000, includeSubDomains: true },
+  });
+  await app.register(fastifyCookie);
+  if (config.cors.origins.length) {
+    app.enableCors({
+      origin: config.cors.origins,
+      credentials: true,
+      exposedHeaders: ['x-request-id', 'retry-after', 'www-authenticate'],
+      allowedHeaders: ['authorization', 'content-type', 'x-csrf-token', 'x-request-id'],
+    });
+  }
+  app.useGlobalPipes(new AppValidationPipe());
+  app.useGlobalFilters(new ProblemDetailsFilter());
+  setupOpenApi(app);
+}
+
+/**
+ * SIGTERM/SIGINT: stop accepting, let in-flight requests finish, then close the database pool
+ * and whatever `afterClose` owns (the embedded PostgreSQL), and exit 0. Nest's own shutdown hooks
+ * are not used: they close the database before the HTTP server and re-raise the signal.
+ */
+export function installShutdownHooks(app: NestFastifyApplication, config: AppConfig, afterClose: () => Promise<void>): void {
+  const logger = new NestLogger('Shutdown');
+  let closing = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (closing) return;
+    closing = true;
+    logger.log(`${signal} received: finishing in-flight requests`);
+    const timer = setTimeout(() => {
+      logger.error('Graceful shutdown timed out; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutSeconds * 1000);
+    timer.unref();
+    app
+      .getHttpAdapter()
+      .close()
+      .then(() => app.close())
+      .then(afterClose)
+      .then(() => process.exit(0))
+      .catch((err: unknown) => {
+        logger.error({ err }, 'Error during shutdown');
+        process.exit(1);
+      });
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+}

@@ -1,0 +1,28 @@
+import { REDACTED, redactSecrets, redactUrl } from './redact';
+
+describe('log redaction', () => {
+  it('redacts secret-named fields at any depth and keeps the rest', () => {
+    const out = redactSecrets({
+      email: 'a@example.com',
+      statusCode: 401,
+      password: 'p',
+      body: { newPassword: 'n', refreshToken: 'r', nested: { clientSecret: 's', code: '123456', recoveryCode: 'x' } },
+      headers: [{ authorization: 'Bearer t', cookie: 'sid=1' }],
+    });
+    expect(out).toEqual({
+      email: 'a@example.com',
+      statusCode: 401,
+      password: REDACTED,
+      body: { newPassword: REDACTED, refreshToken: REDACTED, nested: { clientSecret: REDACTED, code: REDACTED, recoveryCode: REDACTED } },
+      headers: [{ authorization: REDACTED, cookie: REDACTED }],
+    });
+  });
+
+  it('redacts secret query parameters in URLs', () => {
+    expect(redactUrl('/api/v1/auth/google/callback?code=abc&state=xyz&x=1')).toBe(
+      `/api/v1/auth/google/callback?code=${encodeURIComponent(REDACTED)}&state=${encodeURIComponent(REDACTED)}&x=1`,
+    );
+    expect(redactUrl('/verify?token=t')).not.toContain('=t');
+    expect(redactUrl('/health/live')).toBe('/health/live');
+  });
+});

@@ -1,0 +1,27 @@
+/** Keys whose values are never written to a log line, at any depth. */
+const SECRET_KEY = /password|passwd|token|secret|authorization|cookie|credential|api[-_]?key|hash|^(code|otp|recovery_?codes?|state)$/i;
+const MAX_DEPTH = 6;
+
+export const REDACTED = '[redacted]';
+
+export function redactSecrets<T>(value: T, depth = 0): T {
+  if (value === null || typeof value !== 'object' || depth > MAX_DEPTH) return value;
+  if (value instanceof Error) return value;
+  if (Array.isArray(value)) return value.map((v) => redactSecrets(v, depth + 1)) as T;
+  const out: Record<string, unknown> = {};
+  for (const [key, inner] of Object.entries(value)) {
+    out[key] = SECRET_KEY.test(key) ? REDACTED : redactSecrets(inner, depth + 1);
+  }
+  return out as T;
+}
+
+/** A URL with the values of secret-looking query parameters (token=, code=, state=…) removed. */
+export function redactUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const params = new URLSearchParams(url.slice(q + 1));
+  for (const key of [...params.keys()]) {
+    if (SECRET_KEY.test(key)) params.set(key, REDACTED);
+  }
+  return `${url.slice(0, q)}?${params.toString()}`;
+}

@@ -1,0 +1,157 @@
+import { environmentSchema, type Environment } from './config.schema';
+
+export type RuntimeEnvironment = 'development' | 'production' | 'test';
+
+/** The typed, validated configuration. Injected everywhere as the `AppConfig` class token. */
+export interface Config {
+  env: RuntimeEnvironment;
+  port: number;
+  appUrl: string;
+  logLevel: Environment['LOG_LEVEL'];
+  dataDir: string;
+  shutdownTimeoutSeconds: number;
+  database: { url?: string; migrateOnStart: boolean; poolMax: number };
+  redis: { url?: string; keyPrefix: string };
+  mail: { smtpUrl?: string; from: string };
+  jwt: {
+    privateKeyPem?: string;
+    previousPublicKeysPem: string[];
+    issuer: string;
+    audience: string;
+    accessTokenTtl: number;
+  };
+  sessions: { refreshTokenTtl: number; idleTtl: number };
+  mfa: { encryptionKey?: Buffer; previousEncryptionKeys: Buffer[]; issuer: string };
+  metrics: { token?: string };
+  passwords: {
+    minLength: number;
+    hibpEnabled: boolean;
+    argon2: { memoryCost: number; timeCost: number; parallelism: number };
+  };
+  registration: { open: boolean; emailVerificationRequired: boolean };
+  lockout: { threshold: number; durationSeconds: number; maxDurationSeconds: number };
+  throttle: { ttlSeconds: number; limit: number; authLimit: number };
+  bootstrapAdmin?: { email: string; password: string };
+  google?: {
+    clientId: string;
+    clientSecret: string;
+    callbackUrl: string;
+    allowedDomains: string[];
+    authorizationUrl: string;
+    tokenUrl: string;
+    userInfoUrl: string;
+  };
+  oauth: { successRedirect?: string; failureRedirect?: string };
+  cors: { origins: string[] };
+  trustProxy: boolean | string | number;
+}
+
+// Declaration merging gives the class every field of Config, so `AppConfig` is both the DI token
+// and the type.
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unsafe-declaration-merging
+export interface AppConfig extends Config {}
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export class AppConfig {
+  constructor(values: Config) {
+    Object.assign(this, values);
+  }
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/**
+ * Validates a raw environment (never printing a value: some are secrets) and maps it to Config.
+ * Production refuses to run without the secrets that development may generate for itself.
+ */
+export function loadConfig(raw: Record<string, string | undefined>): AppConfig {
+  const parsed = environmentSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${String(i.path[0] ?? 'environment')}: ${i.message}`);
+    throw new ConfigError([...new Set(problems)]);
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  if (e.NODE_ENV === 'production') {
+    for (const name of ['JWT_PRIVATE_KEY', 'MFA_ENCRYPTION_KEY', 'DATABASE_URL'] as const) {
+      if (!e[name]) problems.push(`${name}: is required when NODE_ENV=production`);
+    }
+  }
+  if ((e.BOOTSTRAP_ADMIN_EMAIL === undefined) !== (e.BOOTSTRAP_ADMIN_PASSWORD === undefined)) {
+    problems.push('BOOTSTRAP_ADMIN_PASSWORD: BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD are set together');
+  }
+  const googleParts = [e.GOOGLE_CLIENT_ID, e.GOOGLE_CLIENT_SECRET, e.GOOGLE_CALLBACK_URL];
+  if (googleParts.some(Boolean) && !googleParts.every(Boolean)) {
+    problems.push('GOOGLE_CLIENT_ID: GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET and GOOGLE_CALLBACK_URL are set together');
+  }
+  if (e.LOCKOUT_MAX_DURATION < e.LOCKOUT_DURATION) {
+    problems.push('LOCKOUT_MAX_DURATION: must not be shorter than LOCKOUT_DURATION');
+  }
+  if (problems.length) throw new ConfigError(problems);
+
+  const appUrl = e.APP_URL.replace(/\/+$/, '');
+  return new AppConfig({
+    env: e.NODE_ENV,
+    port: e.PORT,
+    appUrl,
+    logLevel: e.LOG_LEVEL,
+    dataDir: e.DATA_DIR,
+    shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT,
+    database: { url: e.DATABASE_URL, migrateOnStart: e.MIGRATE_ON_START, poolMax: e.DATABASE_POOL_MAX },
+    redis: { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX },
+    mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM },
+    jwt: {
+      privateKeyPem: e.JWT_PRIVATE_KEY?.replace(/\\n/g, '\n'),
+      previousPublicKeysPem: e.JWT_PREVIOUS_PUBLIC_KEYS,
+      issuer: e.JWT_ISSUER ?? appUrl,
+      audience: e.JWT_AUDIENCE,
+      accessTokenTtl: e.ACCESS_TOKEN_TTL,
+    },
+    sessions: { refreshTokenTtl: e.REFRESH_TOKEN_TTL, idleTtl: e.SESSION_IDLE_TTL },
+    mfa: {
+      encryptionKey: e.MFA_ENCRYPTION_KEY ? Buffer.from(e.MFA_ENCRYPTION_KEY, 'base64') : undefined,
+      previousEncryptionKeys: e.MFA_PREVIOUS_ENCRYPTION_KEYS.map((k) => Buffer.from(k, 'base64')),
+      issuer: e.MFA_ISSUER,
+    },
+    metrics: { token: e.METRICS_TOKEN },
+    passwords: {
+      minLength: e.PASSWORD_MIN_LENGTH,
+      hibpEnabled: e.HIBP_ENABLED,
+      argon2: { memoryCost: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_ITERATIONS, parallelism: e.ARGON2_PARALLELISM },
+    },
+    registration: { open: e.AUTH_REGISTRATION === 'open', emailVerificationRequired: e.EMAIL_VERIFICATION_REQUIRED },
+    lockout: {
+      threshold: e.LOCKOUT_THRESHOLD,
+      durationSeconds: e.LOCKOUT_DURATION,
+      maxDurationSeconds: e.LOCKOUT_MAX_DURATION,
+    },
+    throttle: { ttlSeconds: e.THROTTLE_TTL, limit: e.THROTTLE_LIMIT, authLimit: e.THROTTLE_AUTH_LIMIT },
+    bootstrapAdmin:
+      e.BOOTSTRAP_ADMIN_EMAIL && e.BOOTSTRAP_ADMIN_PASSWORD
+        ? { email: e.BOOTSTRAP_ADMIN_EMAIL, password: e.BOOTSTRAP_ADMIN_PASSWORD }
+        : undefined,
+    google:
+      e.GOOGLE_CLIENT_ID && e.GOOGLE_CLIENT_SECRET && e.GOOGLE_CALLBACK_URL
+        ? {
+            clientId: e.GOOGLE_CLIENT_ID,
+            clientSecret: e.GOOGLE_CLIENT_SECRET,
+            callbackUrl: e.GOOGLE_CALLBACK_URL,
+            allowedDomains: e.GOOGLE_ALLOWED_DOMAINS.map((d) => d.toLowerCase()),
+            authorizationUrl: e.GOOGLE_AUTHORIZATION_URL,
+            tokenUrl: e.GOOGLE_TOKEN_URL,
+            userInfoUrl: e.GOOGLE_USERINFO_URL,
+          }
+        : undefined,
+    oauth: { successRedirect: e.OAUTH_SUCCESS_REDIRECT, failureRedirect: e.OAUTH_FAILURE_REDIRECT },
+    cors: { origins: e.CORS_ORIGINS.map((o) => new URL(o).origin) },
+    trustProxy: e.TRUST_PROXY,
+  });
+}
+
+/** The single place that reads process.env. */
+export function loadConfigFromProcessEnv(): AppConfig {
+  return loadConfig(process.env);
+}
