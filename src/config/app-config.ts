@@ -26,6 +26,7 @@ export interface Config {
   passwords: {
     minLength: number;
     hibpEnabled: boolean;
+    hibpRangeUrl: string;
     argon2: { memoryCost: number; timeCost: number; parallelism: number };
   };
   registration: { open: boolean; emailVerificationRequired: boolean };
@@ -120,6 +121,7 @@ export function loadConfig(raw: Record<string, string | undefined>): AppConfig {
     passwords: {
       minLength: e.PASSWORD_MIN_LENGTH,
       hibpEnabled: e.HIBP_ENABLED,
+      hibpRangeUrl: e.HIBP_RANGE_URL,
       argon2: { memoryCost: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_ITERATIONS, parallelism: e.ARGON2_PARALLELISM },
     },
     registration: { open: e.AUTH_REGISTRATION === 'open', emailVerificationRequired: e.EMAIL_VERIFICATION_REQUIRED },

@@ -60,6 +60,7 @@ export const environmentSchema = z.object({
   MFA_ISSUER: z.string().min(1).max(64).default('Bastion'),
   METRICS_TOKEN: optional(z.string().min(16, 'must be at least 16 characters')),
   HIBP_ENABLED: bool(false),
+  HIBP_RANGE_URL: httpUrl.default('https://api.pwnedpasswords.com/range/'),
   AUTH_REGISTRATION: z.enum(['open', 'closed']).default('open'),
   EMAIL_VERIFICATION_REQUIRED: bool(true),
   PASSWORD_MIN_LENGTH: count(12, 8, 64),
