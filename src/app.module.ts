@@ -1,4 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { LoggingModule } from './common/logging/logging.module';
 import type { AppConfig } from './config/app-config';
@@ -6,7 +7,9 @@ import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { PoliciesModule } from './policies/policies.module';
 import { RedisModule } from './redis/redis.module';
+import { UsersModule } from './users/users.module';
 
 /** Composition root: the feature modules, configured with one validated AppConfig. */
 @Module({})
@@ -21,7 +24,10 @@ export class AppModule {
         RedisModule,
         MetricsModule,
         HealthModule,
+        AuditModule,
         AuthModule,
+        PoliciesModule,
+        UsersModule,
       ],
     };
   }

@@ -1,8 +1,61 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { PassportModule } from '@nestjs/passport';
+import { AppThrottlerGuard } from '../common/throttling/app-throttler.guard';
+import { ThrottlingModule } from '../common/throttling/throttling.module';
+import { MailModule } from '../mail/mail.module';
 import { AuthenticationGuard } from './authentication.guard';
+import { ChangeFeed } from './change-feed/change-feed.service';
+import { EmailTokenService } from './email-tokens/email-token.service';
+import { AccountController } from './http/account.controller';
+import { AuthController } from './http/auth.controller';
+import { SessionsController } from './http/sessions.controller';
+import { LockoutService } from './lockout/lockout.service';
+import { PasswordLoginService } from './login/password-login.service';
+import { SignInService } from './login/sign-in.service';
+import { PasswordsModule } from './passwords/passwords.module';
+import { PrincipalCache } from './principal/principal-cache';
+import { PrincipalResolver } from './principal/principal-resolver';
+import { PasswordChangeService } from './recovery/password-change.service';
+import { PasswordResetService } from './recovery/password-reset.service';
+import { RegistrationService } from './registration/registration.service';
+import { CookieSessions } from './sessions/cookie-sessions';
+import { RevocationSet } from './sessions/revocation-set';
+import { SessionService } from './sessions/session.service';
+import { UserSessionsService } from './sessions/user-sessions.service';
+import { JwtStrategy } from './strategies/jwt.strategy';
+import { LocalStrategy } from './strategies/local.strategy';
+import { SessionCookieStrategy } from './strategies/session-cookie.strategy';
+import { TokensModule } from './tokens/tokens.module';
 
+/**
+ * Who you are: sign-in, tokens, sessions and their revocation across instances. Global guards run
+ * in this order: rate limit, then authentication (deny by default).
+ */
 @Module({
-  providers: [{ provide: APP_GUARD, useClass: AuthenticationGuard }],
+  imports: [PassportModule, PasswordsModule, TokensModule, MailModule, ThrottlingModule],
+  controllers: [AuthController, AccountController, SessionsController],
+  providers: [
+    { provide: APP_GUARD, useExisting: AppThrottlerGuard },
+    { provide: APP_GUARD, useClass: AuthenticationGuard },
+    ChangeFeed,
+    RevocationSet,
+    PrincipalCache,
+    PrincipalResolver,
+    SessionService,
+    CookieSessions,
+    UserSessionsService,
+    LockoutService,
+    PasswordLoginService,
+    SignInService,
+    EmailTokenService,
+    RegistrationService,
+    PasswordResetService,
+    PasswordChangeService,
+    JwtStrategy,
+    LocalStrategy,
+    SessionCookieStrategy,
+  ],
+  exports: [ChangeFeed, PrincipalCache, SessionService, UserSessionsService, LockoutService, PasswordChangeService, PasswordsModule, EmailTokenService, MailModule],
 })
 export class AuthModule {}

@@ -19,6 +19,8 @@ export function ormOptions(url: string, overrides: Partial<Options> = {}): Optio
     // Entities are created through a request-scoped fork only (see request-context.ts).
     allowGlobalContext: false,
     debug: false,
+    // pg-boss (the mail queue) owns its own schema.
+    schemaGenerator: { ignoreSchema: ['pgboss'] },
     migrations: {
       path: MIGRATIONS_DIR,
       pathTs: MIGRATIONS_DIR,

@@ -1,4 +1,5 @@
-import { Entity, Enum, Index, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
+import { Collection, Entity, Enum, Index, ManyToMany, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
+import { Role } from '../policies/role.entity';
 import { randomUUID } from 'node:crypto';
 
 export enum UserStatus {
@@ -34,6 +35,9 @@ export class User {
   @Index()
   @Property({ type: 'uuid', nullable: true })
   departmentId?: string | null;
+
+  @ManyToMany({ entity: () => Role, pivotTable: 'user_roles', joinColumn: 'user_id', inverseJoinColumn: 'role_id' })
+  roles = new Collection<Role>(this);
 
   /** Consecutive failed sign-ins since the last success; updated atomically in SQL. */
   @Property({ type: 'integer', default: 0, hidden: true })

@@ -1,0 +1,97 @@
+import { Body, Controller, Get, HttpCode, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiCookieAuth, ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Public } from '../../common/decorators/public.decorator';
+import { AuthThrottled } from '../../common/throttling/app-throttler.guard';
+import type { User } from '../../users/user.entity';
+import { SignInService } from '../login/sign-in.service';
+import { CurrentPrincipal } from '../principal/current-principal.decorator';
+import type { Principal } from '../principal/principal';
+import { SESSION_COOKIE } from '../sessions/session-credentials';
+import { UserSessionsService } from '../sessions/user-sessions.service';
+import { CookieSessionView, CsrfView, LoginDto, RefreshDto, SignInModeQuery, TokenPairView, WhoAmIView } from './auth.dto';
+import { LocalLoginGuard } from './local-login.guard';
+import { clearSessionCookie, sendCookieSession } from './session-cookie';
+import { DomainError } from '../../common/problem/domain-error';
+
+@ApiTags('auth')
+@ApiExtraModels(TokenPairView, CookieSessionView)
+@Controller('api/v1/auth')
+export class AuthController {
+  constructor(
+    private readonly signIn: SignInService,
+    private readonly userSessions: UserSessionsService,
+  ) {}
+
+  @Public()
+  @AuthThrottled()
+  @UseGuards(LocalLoginGuard)
+  @Post('login')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Sign in with email and password' })
+  @ApiOkResponse({ schema: { oneOf: [{ $ref: getSchemaPath(TokenPairView) }, { $ref: getSchemaPath(CookieSessionView) }] } })
+  async login(
+    @Req() request: FastifyRequest & { user: User },
+    @Body() _body: LoginDto,
+    @Query() query: SignInModeQuery,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    const mode = query.mode ?? 'bearer';
+    const result = await this.signIn.complete(request.user.id, ['pwd'], mode);
+    return 'cookieSecret' in result ? sendCookieSession(reply, result) : result;
+  }
+
+  @Public()
+  @AuthThrottled()
+  @Post('refresh')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Rotate a refresh token (or, in cookie mode, the session cookie)' })
+  @ApiOkResponse({ schema: { oneOf: [{ $ref: getSchemaPath(TokenPairView) }, { $ref: getSchemaPath(CookieSessionView) }] } })
+  async refresh(@Body() body: RefreshDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    const csrf = request.headers['x-csrf-token'];
+    const result = await this.userSessions.refresh({
+      refreshToken: body.refreshToken,
+      cookieSecret: request.cookies?.[SESSION_COOKIE],
+      csrfToken: typeof csrf === 'string' ? csrf : undefined,
+    });
+    return 'cookieSecret' in result ? sendCookieSession(reply, result) : result;
+  }
+
+  @Post('logout')
+  @HttpCode(204)
+  @ApiBearerAuth('bearer')
+  @ApiCookieAuth('cookie')
+  @ApiOperation({ summary: 'End the current session' })
+  async logout(@CurrentPrincipal() principal: Principal, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
+    await this.userSessions.logout(principal);
+    if (principal.via === 'cookie') clearSessionCookie(reply);
+  }
+
+  @Post('logout-all')
+  @HttpCode(204)
+  @ApiBearerAuth('bearer')
+  @ApiCookieAuth('cookie')
+  @ApiOperation({ summary: 'End every session of the caller' })
+  async logoutAll(@CurrentPrincipal() principal: Principal, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
+    await this.userSessions.logoutAll(principal);
+    if (principal.via === 'cookie') clearSessionCookie(reply);
+  }
+
+  @Get('csrf')
+  @ApiCookieAuth('cookie')
+  @ApiOkResponse({ type: CsrfView })
+  @ApiOperation({ summary: 'The CSRF token of the current cookie session (after a page reload)' })
+  csrf(@CurrentPrincipal() principal: Principal): CsrfView {
+    if (principal.via !== 'cookie' || !principal.csrfToken) throw new DomainError('badRequest', 'Only cookie sessions have a CSRF token');
+    return { csrfToken: principal.csrfToken };
+  }
+
+  @Get('whoami')
+  @ApiBearerAuth('bearer')
+  @ApiCookieAuth('cookie')
+  @ApiOkResponse({ type: WhoAmIView })
+  @ApiOperation({ summary: 'The verified principal, from the token and the in-memory principal cache' })
+  whoami(@CurrentPrincipal() p: Principal): WhoAmIView {
+    return { userId: p.userId, sessionId: p.sessionId, amr: p.amr, roles: p.roles, departmentId: p.departmentId, expiresAt: p.expiresAt.toISOString() };
+  }
+}

@@ -1,0 +1,24 @@
+import { type ExecutionContext, Injectable } from '@nestjs/common';
+import { AuthGuard } from '@nestjs/passport';
+import type { FastifyRequest } from 'fastify';
+import { validateDto } from '../../common/http/validate-dto';
+import { DomainError } from '../../common/problem/domain-error';
+import { invalidCredentials } from '../login/password-login.service';
+import { LoginDto, SignInModeQuery } from './auth.dto';
+
+/** Validates the login body and query, then runs passport-local; failures keep their own status. */
+@Injectable()
+export class LocalLoginGuard extends AuthGuard('local') {
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    request.body = await validateDto(LoginDto, request.body);
+    await validateDto(SignInModeQuery, request.query, 'query');
+    return (await super.canActivate(context)) as boolean;
+  }
+
+  override handleRequest<T>(err: unknown, user: T | false): T {
+    if (err instanceof DomainError) throw err;
+    if (err || !user) throw invalidCredentials();
+    return user;
+  }
+}

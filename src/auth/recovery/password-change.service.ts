@@ -1,0 +1,48 @@
+import { EntityManager } from '@mikro-orm/postgresql';
+import { Injectable } from '@nestjs/common';
+import { AuditService } from '../../audit/audit.service';
+import { validationFailed } from '../../common/http/validation.pipe';
+import { DomainError } from '../../common/problem/domain-error';
+import { User } from '../../users/user.entity';
+import { PasswordHasher } from '../passwords/password-hasher';
+import { PasswordPolicy } from '../passwords/password-policy';
+import type { Principal } from '../principal/principal';
+import { SessionService } from '../sessions/session.service';
+
+const RECENT_AUTH_SECONDS = 5 * 60;
+
+/**
+ * A signed-in user changes their password: the current one is re-checked (or, for an account
+ * without a password, a sign-in less than 5 minutes old is required), and every other session
+ * ends (ASVS 7.4.3).
+ */
+@Injectable()
+export class PasswordChangeService {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly hasher: PasswordHasher,
+    private readonly policy: PasswordPolicy,
+    private readonly sessions: SessionService,
+    private readonly audit: AuditService,
+  ) {}
+
+  async change(principal: Principal, currentPassword: string | undefined, newPassword: string): Promise<void> {
+    const em = this.em.fork();
+    const user = await em.findOneOrFail(User, { id: principal.userId, deletedAt: null });
+    if (user.passwordHash) {
+      if (!currentPassword) throw validationFailed([{ field: 'currentPassword', message: 'is required' }]);
+      if (!(await this.hasher.verify(user.passwordHash, currentPassword))) {
+        await this.audit.record({ type: 'auth.password.changed', outcome: 'failure', actorId: user.id, targetType: 'User', targetId: user.id, details: { reason: 'wrong_current_password' } });
+        throw validationFailed([{ field: 'currentPassword', message: 'is not correct' }]);
+      }
+    } else if (Date.now() / 1000 - principal.authTime > RECENT_AUTH_SECONDS) {
+      throw new DomainError('forbidden', 'Sign in again (less than 5 minutes ago) to set a password');
+    }
+    const problems = await this.policy.check(newPassword, { email: user.email });
+    if (problems.length) throw validationFailed(problems.map((message) => ({ field: 'newPassword', message })));
+    user.passwordHash = await this.hasher.hash(newPassword);
+    await em.flush();
+    const ended = await this.sessions.revokeAllOfUser(user.id, 'password_changed', principal.sessionId);
+    await this.audit.record({ type: 'auth.password.changed', outcome: 'success', actorId: user.id, targetType: 'User', targetId: user.id, details: { otherSessionsEnded: ended.length } });
+  }
+}

@@ -1,0 +1,176 @@
+import { EntityManager } from '@mikro-orm/postgresql';
+import { Inject, Injectable } from '@nestjs/common';
+import { AuditService } from '../../audit/audit.service';
+import { hashSecret, hmac, randomSecret } from '../../common/crypto/secrets';
+import { requestMeta } from '../../common/http/request-meta';
+import { DomainError } from '../../common/problem/domain-error';
+import { AppConfig } from '../../config/app-config';
+import { ChangeFeed } from '../change-feed/change-feed.service';
+import { AccessTokenService } from '../tokens/access-token.service';
+import type { CookieSession, SignInMode, TokenPair } from './session-credentials';
+
+export const REFRESH_GRACE_MS = 10_000;
+
+interface SessionRow {
+  id: string;
+  user_id: string;
+  amr: string[];
+  auth_time: Date;
+  expires_at: Date;
+  last_used_at: Date;
+  revoked_at: Date | null;
+}
+
+const invalidRefresh = () => new DomainError('unauthenticated', 'The refresh token is invalid, expired or revoked', undefined, { 'www-authenticate': 'Bearer error="invalid_token"' });
+
+/**
+ * Sessions: creation on every sign-in, refresh-token rotation with a grace window and reuse
+ * detection, cookie-secret rotation, and revocation that reaches every instance.
+ */
+@Injectable()
+export class SessionService {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly tokens: AccessTokenService,
+    private readonly feed: ChangeFeed,
+    private readonly audit: AuditService,
+    @Inject(AppConfig) private readonly config: AppConfig,
+  ) {}
+
+  /** A new session (new `sid`) for a successful sign-in. */
+  async start(userId: string, amr: string[], mode: 'bearer'): Promise<TokenPair>;
+  async start(userId: string, amr: string[], mode: 'cookie'): Promise<CookieSession>;
+  async start(userId: string, amr: string[], mode: SignInMode): Promise<TokenPair | CookieSession>;
+  async start(userId: string, amr: string[], mode: SignInMode): Promise<TokenPair | CookieSession> {
+    const meta = requestMeta.current();
+    const now = new Date();
+    const secret = randomSecret();
+    const em = this.em.fork();
+    const sessionId = await em.transactional(async (tx) => {
+      const [row] = await tx.execute(
+        `INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, auth_time, amr, ip, user_agent, cookie_secret_hash)
+         VALUES (gen_random_uuid(), ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?) RETURNING id`,
+        [userId, now, now, new Date(now.getTime() + this.config.sessions.refreshTokenTtl * 1000), now, JSON.stringify(amr), meta.ip, meta.userAgent, mode === 'cookie' ? hashSecret(secret) : null],
+      );
+      if (mode === 'bearer') {
+        await tx.execute('INSERT INTO refresh_tokens (id, session_id, token_hash, created_at) VALUES (gen_random_uuid(), ?, ?, ?)', [row.id, hashSecret(secret), now]);
+      }
+      return row.id as string;
+    });
+    const authTime = Math.floor(now.getTime() / 1000);
+    if (mode === 'cookie') return this.cookieSession(secret);
+    return this.tokenPair(userId, sessionId, amr, authTime, secret);
+  }
+
+  /**
+   * Rotates a refresh token under a row lock. A token rotated less than 10 s ago mints a sibling
+   * (two tabs refreshing at once); one rotated earlier is theft and revokes the whole session.
+   */
+  async refresh(refreshToken: string): Promise<TokenPair> {
+    const next = randomSecret();
+    const em = this.em.fork();
+    const outcome = await em.transactional(async (tx) => {
+      const rows = await tx.execute(
+        `SELECT t.id, t.rotated_at, s.id AS session_id, s.user_id, s.amr, s.auth_time, s.expires_at, s.last_used_at, s.revoked_at
+           FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
+          WHERE t.token_hash = ? FOR UPDATE OF t, s`,
+        [hashSecret(refreshToken)],
+      );
+      if (!rows.length) return { kind: 'invalid' as const };
+      const row = rows[0] as SessionRow & { rotated_at: Date | null; session_id: string };
+      const session = { ...row, id: row.session_id };
+      if (!this.isUsable(session)) return { kind: 'invalid' as const };
+      if (row.rotated_at && Date.now() - new Date(row.rotated_at).getTime() > REFRESH_GRACE_MS) {
+        await this.revokeWithin(tx, [session.id], 'refresh_reuse');
+        return { kind: 'theft' as const, session };
+      }
+      if (!row.rotated_at) await tx.execute('UPDATE refresh_tokens SET rotated_at = now() WHERE id = ?', [row.id]);
+      await tx.execute('INSERT INTO refresh_tokens (id, session_id, token_hash, parent_id) VALUES (gen_random_uuid(), ?, ?, ?)', [session.id, hashSecret(next), row.id]);
+      await tx.execute('UPDATE sessions SET last_used_at = now() WHERE id = ?', [session.id]);
+      return { kind: 'rotated' as const, session };
+    });
+    if (outcome.kind === 'invalid') throw invalidRefresh();
+    if (outcome.kind === 'theft') {
+      this.afterRevoke([outcome.session.id]);
+      await this.audit.record({
+        type: 'auth.refresh.reuse_detected',
+        outcome: 'denied',
+        actorId: outcome.session.user_id,
+        targetType: 'Session',
+        targetId: outcome.session.id,
+        details: { reason: 'a rotated refresh token was presented after the grace window; the session was revoked' },
+      });
+      throw invalidRefresh();
+    }
+    const s = outcome.session;
+    return this.tokenPair(s.user_id, s.id, s.amr, Math.floor(new Date(s.auth_time).getTime() / 1000), next);
+  }
+
+  /** Cookie mode refresh: a new secret for the same session; the old one stops working. */
+  async rotateCookie(sessionId: string): Promise<CookieSession> {
+    const secret = randomSecret();
+    const em = this.em.fork();
+    await em.transactional(async (tx) => {
+      const updated = await tx.execute('UPDATE sessions SET cookie_secret_hash = ?, last_used_at = now() WHERE id = ? AND revoked_at IS NULL RETURNING id', [hashSecret(secret), sessionId]);
+      if (!updated.length) throw invalidRefresh();
+      await this.feed.publish(tx, { type: 'session.rotated', sessionId });
+    });
+    this.feed.applyLocally({ type: 'session.rotated', sessionId });
+    return this.cookieSession(secret);
+  }
+
+  /** Revokes sessions (only those still live); returns the ids that were revoked now. */
+  async revoke(sessionIds: string[], reason: string): Promise<string[]> {
+    if (!sessionIds.length) return [];
+    const ids = await this.em.fork().transactional((tx) => this.revokeWithin(tx, sessionIds, reason));
+    this.afterRevoke(ids);
+    return ids;
+  }
+
+  async revokeAllOfUser(userId: string, reason: string, exceptSessionId?: string): Promise<string[]> {
+    const ids = await this.em.fork().transactional(async (tx) => {
+      const rows: { id: string }[] = await tx.execute(
+        'SELECT id FROM sessions WHERE user_id = ? AND revoked_at IS NULL AND id <> ?',
+        [userId, exceptSessionId ?? '00000000-0000-0000-0000-000000000000'],
+      );
+      return this.revokeWithin(tx, rows.map((r) => r.id), reason);
+    });
+    this.afterRevoke(ids);
+    return ids;
+  }
+
+  csrfTokenFor(cookieSecret: string): string {
+    return hmac(cookieSecret, 'bastion-csrf');
+  }
+
+  isUsable(session: Pick<SessionRow, 'revoked_at' | 'expires_at' | 'last_used_at'>, now = Date.now()): boolean {
+    if (session.revoked_at) return false;
+    if (new Date(session.expires_at).getTime() <= now) return false;
+    return new Date(session.last_used_at).getTime() + this.config.sessions.idleTtl * 1000 > now;
+  }
+
+  private async revokeWithin(tx: EntityManager, sessionIds: string[], reason: string): Promise<string[]> {
+    if (!sessionIds.length) return [];
+    const rows: { id: string }[] = await tx.execute(
+      `UPDATE sessions SET revoked_at = now(), revoked_reason = ? WHERE id = ANY(?::uuid[]) AND revoked_at IS NULL RETURNING id`,
+      [reason, `{${sessionIds.join(',')}}`],
+    );
+    const ids = rows.map((r) => r.id);
+    if (ids.length) await this.feed.publish(tx, { type: 'sessions.revoked', sessionIds: ids });
+    return ids;
+  }
+
+  /** The NOTIFY reaches other instances on commit; this one applies it at once. */
+  private afterRevoke(ids: string[]): void {
+    if (ids.length) this.feed.applyLocally({ type: 'sessions.revoked', sessionIds: ids });
+  }
+
+  private tokenPair(userId: string, sessionId: string, amr: string[], authTime: number, refreshToken: string): TokenPair {
+    const access = this.tokens.issue({ sub: userId, sid: sessionId, amr, authTime });
+    return { accessToken: access.token, refreshToken, tokenType: 'Bearer', expiresIn: access.expiresIn };
+  }
+
+  private cookieSession(secret: string): CookieSession {
+    return { cookieSecret: secret, csrfToken: this.csrfTokenFor(secret), expiresIn: this.config.sessions.idleTtl };
+  }
+}

@@ -1,0 +1,17 @@
+import { Injectable } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import { Strategy } from 'passport-local';
+import type { User } from '../../users/user.entity';
+import { PasswordLoginService } from '../login/password-login.service';
+
+/** Email + password, validated by the login guard before this runs. */
+@Injectable()
+export class LocalStrategy extends PassportStrategy(Strategy, 'local') {
+  constructor(private readonly logins: PasswordLoginService) {
+    super({ usernameField: 'email', passwordField: 'password', session: false });
+  }
+
+  validate(email: string, password: string): Promise<User> {
+    return this.logins.verify(email, password);
+  }
+}

@@ -1,0 +1,84 @@
+import type { MailMessage } from './mail-message';
+
+/** What a template renders; the recipient is added by the caller. */
+export type MailContent = Omit<MailMessage, 'to'>;
+
+/**
+ * `${appUrl}${path}?token=…`. String concatenation rather than `new URL(path, appUrl)`, which would
+ * drop a path prefix of APP_URL (e.g. https://intranet.example.com/auth); URLSearchParams encodes
+ * the token whatever alphabet it uses.
+ */
+export function linkTo(appUrl: string, path: string, token: string): string {
+  return `${appUrl.replace(/\/+$/, '')}${path}?${new URLSearchParams({ token }).toString()}`;
+}
+
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/** Everything interpolated into HTML goes through here (text and attribute values alike). */
+export function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
+}
+
+interface Layout {
+  subject: string;
+  paragraphs: string[];
+  actions: { label: string; link: string }[];
+  footer: string;
+}
+
+// One layout for every mail, so the text and HTML parts say the same thing.
+function render({ subject, paragraphs, actions, footer }: Layout): MailContent {
+  const text = [...paragraphs, ...actions.map((a) => `${a.label}: ${a.link}`), footer].join('\n\n');
+  const html = [
+    ...paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`),
+    ...actions.map((a) => `<p><a href="${escapeHtml(a.link)}">${escapeHtml(a.label)}</a></p>`),
+    `<p><small>${escapeHtml(footer)}</small></p>`,
+  ].join('\n');
+  return { subject, text: `${text}\n`, html: `<!doctype html>\n<html><body>\n${html}\n</body></html>\n` };
+}
+
+const IGNORE = 'If you did not ask for this, you can ignore this message.';
+
+export function verifyEmail(link: string): MailContent {
+  return render({
+    subject: 'Verify your email address',
+    paragraphs: ['Please confirm that this is your email address to activate your account.', 'The link can be used once.'],
+    actions: [{ label: 'Verify email address', link }],
+    footer: IGNORE,
+  });
+}
+
+export function passwordReset(link: string): MailContent {
+  return render({
+    subject: 'Reset your password',
+    paragraphs: ['Someone asked to reset the password of your account.', 'The link can be used once and expires in 30 minutes.'],
+    actions: [{ label: 'Choose a new password', link }],
+    footer: `${IGNORE} Your password has not been changed.`,
+  });
+}
+
+/**
+ * Sent instead of a verification link when someone registers with the email of an active account:
+ * the owner learns of the attempt, and the registration answer stays the same (no enumeration).
+ */
+export function accountAlreadyExists(loginLink: string, resetLink: string): MailContent {
+  return render({
+    subject: 'You already have an account',
+    paragraphs: ['Someone tried to register a new account with this email address, but you already have one. Nothing was changed.'],
+    actions: [
+      { label: 'Sign in', link: loginLink },
+      { label: 'Forgot your password? Reset it', link: resetLink },
+    ],
+    footer: 'If this was not you, you can ignore this message.',
+  });
+}
+
+/** For an account an administrator created without a password. */
+export function setPassword(link: string): MailContent {
+  return render({
+    subject: 'Set your password',
+    paragraphs: ['An administrator created an account for you.', 'Choose a password to sign in. The link can be used once.'],
+    actions: [{ label: 'Set your password', link }],
+    footer: 'If you did not expect this, contact your administrator.',
+  });
+}

@@ -1,0 +1,39 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
+import type { MailMessage } from './mail-message';
+import { MailQueue } from './mail-queue';
+import { accountAlreadyExists, linkTo, passwordReset, setPassword, verifyEmail } from './mail-templates';
+
+/**
+ * What the rest of the service calls. Every method only enqueues (one INSERT) and resolves before
+ * anything is sent, so no response's timing depends on mail; delivery is the queue's worker's job.
+ */
+@Injectable()
+export class MailService {
+  constructor(
+    @Inject(AppConfig) private readonly config: AppConfig,
+    private readonly queue: MailQueue,
+  ) {}
+
+  enqueue(message: MailMessage): Promise<void> {
+    return this.queue.enqueue(message);
+  }
+
+  sendVerification(to: string, token: string): Promise<void> {
+    return this.enqueue({ to, ...verifyEmail(linkTo(this.config.appUrl, '/verify-email', token)) });
+  }
+
+  sendPasswordReset(to: string, token: string): Promise<void> {
+    return this.enqueue({ to, ...passwordReset(linkTo(this.config.appUrl, '/reset-password', token)) });
+  }
+
+  /** To the owner of an active account that someone tried to register again. */
+  sendAccountExists(to: string): Promise<void> {
+    return this.enqueue({ to, ...accountAlreadyExists(`${this.config.appUrl}/login`, `${this.config.appUrl}/forgot-password`) });
+  }
+
+  /** An admin-provisioned account without a password: a reset token, worded as "set". */
+  sendSetPassword(to: string, token: string): Promise<void> {
+    return this.enqueue({ to, ...setPassword(linkTo(this.config.appUrl, '/reset-password', token)) });
+  }
+}
