@@ -1,5 +1,6 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { requestMeta } from '../common/http/request-meta';
 import { redactSecrets } from '../common/logging/redact';
 import { AuditEvent, type AuditOutcome } from './audit-event.entity';
@@ -27,7 +28,9 @@ export class AuditService {
   async record(record: AuditRecord): Promise<void> {
     const meta = requestMeta.current();
     try {
+      // em.insert() takes a plain object, so the entity's `id` initializer never runs: set it here.
       await this.em.fork().insert(AuditEvent, {
+        id: randomUUID(),
         type: record.type,
         outcome: record.outcome,
         actorId: record.actorId ?? null,

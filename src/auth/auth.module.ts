@@ -5,7 +5,7 @@ import { AppThrottlerGuard } from '../common/throttling/app-throttler.guard';
 import { ThrottlingModule } from '../common/throttling/throttling.module';
 import { MailModule } from '../mail/mail.module';
 import { AuthenticationGuard } from './authentication.guard';
-import { ChangeFeed } from './change-feed/change-feed.service';
+import { PoliciesGuard } from '../policies/policies.guard';
 import { EmailTokenService } from './email-tokens/email-token.service';
 import { AccountController } from './http/account.controller';
 import { AuthController } from './http/auth.controller';
@@ -30,7 +30,7 @@ import { TokensModule } from './tokens/tokens.module';
 
 /**
  * Who you are: sign-in, tokens, sessions and their revocation across instances. Global guards run
- * in this order: rate limit, then authentication (deny by default).
+ * in this order: rate limit, authentication (deny by default), then policies (deny by default).
  */
 @Module({
   imports: [PassportModule, PasswordsModule, TokensModule, MailModule, ThrottlingModule],
@@ -38,7 +38,7 @@ import { TokensModule } from './tokens/tokens.module';
   providers: [
     { provide: APP_GUARD, useExisting: AppThrottlerGuard },
     { provide: APP_GUARD, useClass: AuthenticationGuard },
-    ChangeFeed,
+    { provide: APP_GUARD, useClass: PoliciesGuard },
     RevocationSet,
     PrincipalCache,
     PrincipalResolver,
@@ -56,6 +56,6 @@ import { TokensModule } from './tokens/tokens.module';
     LocalStrategy,
     SessionCookieStrategy,
   ],
-  exports: [ChangeFeed, PrincipalCache, SessionService, UserSessionsService, LockoutService, PasswordChangeService, PasswordsModule, EmailTokenService, MailModule],
+  exports: [PrincipalCache, SessionService, UserSessionsService, LockoutService, PasswordChangeService, PasswordsModule, EmailTokenService, MailModule],
 })
 export class AuthModule {}

@@ -2,8 +2,10 @@ import { AuditEvent } from '../audit/audit-event.entity';
 import { EmailToken } from '../auth/email-tokens/email-token.entity';
 import { RefreshToken } from '../auth/sessions/refresh-token.entity';
 import { Session } from '../auth/sessions/session.entity';
+import { Department } from '../departments/department.entity';
+import { Document } from '../documents/document.entity';
 import { Role } from '../policies/role.entity';
 import { User } from '../users/user.entity';
 
 /** Every entity, listed once (no directory scanning: the build and the tests see the same set). */
-export const ENTITIES = [User, Role, Session, RefreshToken, EmailToken, AuditEvent];
+export const ENTITIES = [User, Role, Session, RefreshToken, EmailToken, AuditEvent, Department, Document];

@@ -1,6 +1,21 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module';
+import { AbilityFactory } from './ability-factory';
+import { PoliciesController } from './http/policies.controller';
+import { RolesController } from './http/roles.controller';
+import { PolicyCheckService } from './policy-check.service';
+import { PolicyEnforcer } from './policy-enforcer';
+import { RoleCatalog } from './role-catalog';
 import { RoleSeeder } from './role-seeder';
+import { RolesService } from './roles.service';
+import { SubjectRecords } from './subject-records';
 
-/** What you may do. Roles live here; the policy engine arrives on top of them. */
-@Module({ providers: [RoleSeeder], exports: [RoleSeeder] })
+/** What you may do: roles, the ability factory, record/field checks and rules → SQL. */
+@Global()
+@Module({
+  imports: [AuthModule],
+  controllers: [RolesController, PoliciesController],
+  providers: [RoleSeeder, RoleCatalog, AbilityFactory, PolicyEnforcer, RolesService, PolicyCheckService, SubjectRecords],
+  exports: [RoleSeeder, AbilityFactory, PolicyEnforcer],
+})
 export class PoliciesModule {}

@@ -1,4 +1,4 @@
-import { EntityManager } from '@mikro-orm/postgresql';
+import { EntityManager, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
 import { PasswordHasher } from '../auth/passwords/password-hasher';
@@ -32,12 +32,20 @@ export class BootstrapAdmin implements OnApplicationBootstrap {
     const problems = await this.policy.check(admin.password, { email });
     if (problems.length) throw new Error(`BOOTSTRAP_ADMIN_PASSWORD: ${problems.join('; ')}`);
     const passwordHash = await this.hasher.hash(admin.password);
-    const created = await em.transactional(async (tx) => {
-      const user = tx.create(User, { email, displayName: 'Administrator', passwordHash, emailVerified: true, status: UserStatus.Active });
-      await tx.flush();
-      await grantRoles(tx, user.id, ['admin']);
-      return user.id;
-    });
+    let created: string;
+    try {
+      created = await em.transactional(async (tx) => {
+        const user = tx.create(User, { email, displayName: 'Administrator', passwordHash, emailVerified: true, status: UserStatus.Active });
+        await tx.flush();
+        await grantRoles(tx, user.id, ['admin']);
+        return user.id;
+      });
+    } catch (err) {
+      // Instances started together all see no admin; the one whose insert loses must still start
+      // (and must not print the error, whose SQL carries the password hash).
+      if (err instanceof UniqueConstraintViolationException) return;
+      throw err;
+    }
     this.logger.log(`Created the bootstrap administrator ${email}`);
     await this.audit.record({ type: 'user.created', outcome: 'success', targetType: 'User', targetId: created, details: { email, roles: ['admin'], bootstrap: true } });
   }

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Patch, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiCookieAuth, ApiNoContentResponse, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsOptional, IsString, Length } from 'class-validator';
 import { PASSWORD_INPUT_MAX } from '../auth/http/auth.dto';
@@ -7,6 +7,7 @@ import { CurrentPrincipal } from '../auth/principal/current-principal.decorator'
 import type { Principal } from '../auth/principal/principal';
 import { PasswordChangeService } from '../auth/recovery/password-change.service';
 import { AuthThrottled } from '../common/throttling/app-throttler.guard';
+import { SignedIn } from '../policies/check-policy.decorator';
 import { UsersService } from './users.service';
 import { UserView } from './user.view';
 
@@ -32,8 +33,7 @@ class ChangePasswordDto {
 }
 
 @ApiTags('users')
-@ApiBearerAuth('bearer')
-@ApiCookieAuth('cookie')
+@SignedIn()
 @Controller('api/v1/users/me')
 export class MeController {
   constructor(

@@ -5,7 +5,7 @@ import { DomainError } from '../common/problem/domain-error';
 import { ChangeFeed } from '../auth/change-feed/change-feed.service';
 import type { UserView } from './user.view';
 
-interface UserRow {
+export interface UserRow {
   id: string;
   email: string;
   display_name: string;

@@ -49,6 +49,22 @@ export class ChangeFeed implements OnApplicationBootstrap, OnApplicationShutdown
     for (const listener of this.listeners) listener.apply(event);
   }
 
+  /**
+   * Runs `work` in a transaction that also publishes its events (so they reach other instances
+   * exactly when the change is committed), then applies them here.
+   */
+  async transaction<T>(work: (tx: EntityManager) => Promise<T>, events: (result: T) => ChangeEvent[]): Promise<T> {
+    let published: ChangeEvent[] = [];
+    const result = await this.em.fork().transactional(async (tx) => {
+      const value = await work(tx);
+      published = events(value);
+      for (const event of published) await this.publish(tx, event);
+      return value;
+    });
+    published.forEach((event) => this.applyLocally(event));
+    return result;
+  }
+
   /** Publish outside any transaction and apply here at once. */
   async broadcast(event: ChangeEvent): Promise<void> {
     this.applyLocally(event);

@@ -1,7 +1,8 @@
-import { Body, Controller, Get, HttpCode, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiCookieAuth, ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { type ArgumentMetadata, Body, Controller, createParamDecorator, type ExecutionContext, Get, HttpCode, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { ApiBody, ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../../common/decorators/public.decorator';
+import { SignedIn } from '../../policies/check-policy.decorator';
 import { AuthThrottled } from '../../common/throttling/app-throttler.guard';
 import type { User } from '../../users/user.entity';
 import { SignInService } from '../login/sign-in.service';
@@ -13,6 +14,18 @@ import { CookieSessionView, CsrfView, LoginDto, RefreshDto, SignInModeQuery, Tok
 import { LocalLoginGuard } from './local-login.guard';
 import { clearSessionCookie, sendCookieSession } from './session-cookie';
 import { DomainError } from '../../common/problem/domain-error';
+import { AppValidationPipe } from '../../common/http/validation.pipe';
+
+/**
+ * The refresh body is optional: a browser refreshing its cookie session sends no body at all
+ * (fetch with the cookie and X-CSRF-Token only). A present body is validated like any other.
+ */
+const OptionalBody = createParamDecorator((_data: unknown, context: ExecutionContext): unknown => context.switchToHttp().getRequest<FastifyRequest>().body ?? {});
+class OptionalBodyValidation extends AppValidationPipe {
+  override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    return super.transform(value, { ...metadata, type: 'body' });
+  }
+}
 
 @ApiTags('auth')
 @ApiExtraModels(TokenPairView, CookieSessionView)
@@ -46,8 +59,9 @@ export class AuthController {
   @Post('refresh')
   @HttpCode(200)
   @ApiOperation({ summary: 'Rotate a refresh token (or, in cookie mode, the session cookie)' })
+  @ApiBody({ type: RefreshDto, required: false })
   @ApiOkResponse({ schema: { oneOf: [{ $ref: getSchemaPath(TokenPairView) }, { $ref: getSchemaPath(CookieSessionView) }] } })
-  async refresh(@Body() body: RefreshDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+  async refresh(@OptionalBody(OptionalBodyValidation) body: RefreshDto, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const csrf = request.headers['x-csrf-token'];
     const result = await this.userSessions.refresh({
       refreshToken: body.refreshToken,
@@ -58,9 +72,8 @@ export class AuthController {
   }
 
   @Post('logout')
+  @SignedIn()
   @HttpCode(204)
-  @ApiBearerAuth('bearer')
-  @ApiCookieAuth('cookie')
   @ApiOperation({ summary: 'End the current session' })
   async logout(@CurrentPrincipal() principal: Principal, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
     await this.userSessions.logout(principal);
@@ -68,9 +81,8 @@ export class AuthController {
   }
 
   @Post('logout-all')
+  @SignedIn()
   @HttpCode(204)
-  @ApiBearerAuth('bearer')
-  @ApiCookieAuth('cookie')
   @ApiOperation({ summary: 'End every session of the caller' })
   async logoutAll(@CurrentPrincipal() principal: Principal, @Res({ passthrough: true }) reply: FastifyReply): Promise<void> {
     await this.userSessions.logoutAll(principal);
@@ -78,7 +90,7 @@ export class AuthController {
   }
 
   @Get('csrf')
-  @ApiCookieAuth('cookie')
+  @SignedIn()
   @ApiOkResponse({ type: CsrfView })
   @ApiOperation({ summary: 'The CSRF token of the current cookie session (after a page reload)' })
   csrf(@CurrentPrincipal() principal: Principal): CsrfView {
@@ -87,8 +99,7 @@ export class AuthController {
   }
 
   @Get('whoami')
-  @ApiBearerAuth('bearer')
-  @ApiCookieAuth('cookie')
+  @SignedIn()
   @ApiOkResponse({ type: WhoAmIView })
   @ApiOperation({ summary: 'The verified principal, from the token and the in-memory principal cache' })
   whoami(@CurrentPrincipal() p: Principal): WhoAmIView {

@@ -1,5 +1,6 @@
 import { Controller, Delete, Get, HttpCode, Param } from '@nestjs/common';
-import { ApiBearerAuth, ApiCookieAuth, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { SignedIn } from '../../policies/check-policy.decorator';
 import { UuidPipe } from '../../common/http/uuid.pipe';
 import { CurrentPrincipal } from '../principal/current-principal.decorator';
 import type { Principal } from '../principal/principal';
@@ -7,8 +8,7 @@ import { UserSessionsService } from '../sessions/user-sessions.service';
 import { SessionView } from './auth.dto';
 
 @ApiTags('auth')
-@ApiBearerAuth('bearer')
-@ApiCookieAuth('cookie')
+@SignedIn()
 @Controller('api/v1/auth/sessions')
 export class SessionsController {
   constructor(private readonly userSessions: UserSessionsService) {}

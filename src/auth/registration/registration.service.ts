@@ -1,4 +1,4 @@
-import { EntityManager, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
+import { EntityManager, LockMode, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 import { Inject, Injectable } from '@nestjs/common';
 import { AuditService } from '../../audit/audit.service';
 import { validationFailed } from '../../common/http/validation.pipe';
@@ -54,7 +54,7 @@ export class RegistrationService {
   private async registerWithHash(input: Registration, passwordHash: string): Promise<void> {
     const verificationRequired = this.config.registration.emailVerificationRequired;
     const result = await this.em.fork().transactional(async (em) => {
-      const existing = await em.findOne(User, { email: input.email }, { lockMode: 4 /* PESSIMISTIC_WRITE */ });
+      const existing = await em.findOne(User, { email: input.email }, { lockMode: LockMode.PESSIMISTIC_WRITE });
       if (existing && (existing.status !== UserStatus.Pending || existing.deletedAt)) {
         return { kind: 'exists' as const, userId: existing.id };
       }

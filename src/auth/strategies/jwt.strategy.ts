@@ -47,8 +47,9 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   }
 
   async validate(claims: AccessClaims): Promise<Principal | false> {
-    // Only access tokens authenticate requests: an MFA or other purpose token never does.
-    if (claims.typ !== 'access' || typeof claims.sid !== 'string' || typeof claims.sub !== 'string') return false;
+    // Only access tokens authenticate requests: an MFA or other purpose token never does. jsonwebtoken
+    // checks `exp` only when present, so a token without one (which would never expire) is refused here.
+    if (claims.typ !== 'access' || typeof claims.sid !== 'string' || typeof claims.sub !== 'string' || typeof claims.exp !== 'number') return false;
     const principal = await this.principals.resolve({
       userId: claims.sub,
       sessionId: claims.sid,

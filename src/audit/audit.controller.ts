@@ -1,0 +1,49 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { IsISO8601, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
+import { ListQuery, type Page } from '../common/pagination/pagination';
+import { Auth, type AuthContext } from '../policies/auth-context';
+import { CheckPolicy } from '../policies/check-policy.decorator';
+import { AuditQueryService, type AuditEventView } from './audit-query.service';
+
+class AuditQueryDto extends ListQuery {
+  @ApiPropertyOptional({ example: 'auth.login.failed' }) @IsOptional() @IsString() @Matches(/^[a-z._]{1,64}$/) type?: string;
+  @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() actorId?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(64) targetId?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) @IsOptional() @IsISO8601({ strict: true }) since?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) @IsOptional() @IsISO8601({ strict: true }) until?: string;
+}
+
+class AuditEventResponse {
+  @ApiProperty() id!: string;
+  @ApiProperty() type!: string;
+  @ApiProperty() at!: string;
+  @ApiProperty({ nullable: true, type: String }) actorId!: string | null;
+  @ApiProperty({ nullable: true, type: String }) targetType!: string | null;
+  @ApiProperty({ nullable: true, type: String }) targetId!: string | null;
+  @ApiProperty({ nullable: true, type: String }) ip!: string | null;
+  @ApiProperty({ nullable: true, type: String }) userAgent!: string | null;
+  @ApiProperty({ nullable: true, type: String }) requestId!: string | null;
+  @ApiProperty({ enum: ['success', 'failure', 'denied'] }) outcome!: string;
+  @ApiProperty({ type: 'object', additionalProperties: true }) details!: Record<string, unknown>;
+}
+
+class AuditPage {
+  @ApiProperty({ type: [AuditEventResponse] }) items!: AuditEventResponse[];
+  @ApiProperty() total!: number;
+  @ApiProperty() limit!: number;
+  @ApiProperty() offset!: number;
+}
+
+@ApiTags('audit')
+@Controller('api/v1/audit-events')
+export class AuditController {
+  constructor(private readonly events: AuditQueryService) {}
+
+  @Get()
+  @CheckPolicy('read', 'AuditEvent')
+  @ApiOkResponse({ type: AuditPage })
+  list(@Auth() auth: AuthContext, @Query() query: AuditQueryDto): Promise<Page<Partial<AuditEventView>>> {
+    return this.events.list(auth, query);
+  }
+}

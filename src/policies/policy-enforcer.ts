@@ -1,0 +1,80 @@
+import { Injectable } from '@nestjs/common';
+import { permittedFieldsOf } from '@casl/ability/extra';
+import { AuditService } from '../audit/audit.service';
+import { DomainError } from '../common/problem/domain-error';
+import { asSubject } from './app-ability';
+import type { AuthContext } from './auth-context';
+import { type Action, SUBJECT_FIELDS, type SubjectType } from './policy-schema';
+import { accessibleFilter, type Filter } from './rules-to-filter';
+
+const mfaRequired = () => new DomainError('mfaRequired', 'This requires a session verified with a second factor');
+
+/**
+ * Record- and field-level decisions for services (ASVS 8.2.2/8.2.3). A record the caller may not
+ * read is "not found"; a readable one with a forbidden action is 403. Every refusal is audited.
+ */
+@Injectable()
+export class PolicyEnforcer {
+  constructor(private readonly audit: AuditService) {}
+
+  /** 404 unless readable, 403 unless `action` is allowed on it; `mfa-required` when a second factor would allow it. */
+  async assertCan(auth: AuthContext, action: Action, type: SubjectType, record: Record<string, unknown> & { id: unknown }): Promise<void> {
+    const subject = asSubject(type, record);
+    if (!auth.ability.can('read', subject as never)) {
+      if (auth.withMfa?.can('read', subject as never)) return this.deny(auth, action, type, record.id, 'requires MFA', mfaRequired());
+      throw new DomainError('notFound', `No such ${type}`);
+    }
+    if (action !== 'read' && !auth.ability.can(action, subject as never)) {
+      if (auth.withMfa?.can(action, subject as never)) return this.deny(auth, action, type, record.id, 'requires MFA', mfaRequired());
+      const reason = auth.ability.relevantRuleFor(action, subject as never)?.reason ?? 'no rule allows it';
+      return this.deny(auth, action, type, record.id, reason, new DomainError('forbidden', `You may not ${action} this ${type}`));
+    }
+  }
+
+  /**
+   * Field-level check of a change: every changed field must be allowed on the record as it is and
+   * as it would be (so a rule can limit the values, e.g. "not confidential").
+   */
+  async assertFields(auth: AuthContext, action: Action, type: SubjectType, before: Record<string, unknown> & { id: unknown }, changes: Record<string, unknown>): Promise<void> {
+    const after = { ...before, ...changes };
+    const denied = Object.keys(changes).filter(
+      (field) => !auth.ability.can(action, asSubject(type, before) as never, field) || !auth.ability.can(action, asSubject(type, after) as never, field),
+    );
+    if (!denied.length) return;
+    const error = new DomainError(
+      'forbidden',
+      `You may not ${action} ${denied.join(', ')} of this ${type}`,
+      denied.map((field) => ({ field, message: `you may not set this field${field in changes ? ' to this value' : ''}` })),
+    );
+    await this.deny(auth, action, type, before.id, `fields: ${denied.join(', ')}`, error);
+  }
+
+  /** Whether `action` is allowed on the record (no exception, no audit). */
+  can(auth: AuthContext, action: Action, type: SubjectType, record: Record<string, unknown>): boolean {
+    return auth.ability.can(action, asSubject(type, record) as never);
+  }
+
+  /** The SQL filter of records the caller may `action` (null: none). */
+  filter(auth: AuthContext, action: Action, type: SubjectType): Filter | null {
+    return accessibleFilter(auth.ability, action, type);
+  }
+
+  /** The response without the fields the caller may not read. */
+  visible<T extends Record<string, unknown>>(auth: AuthContext, type: SubjectType, record: T): Partial<T> {
+    const all = Object.keys(SUBJECT_FIELDS[type]);
+    const allowed = new Set(permittedFieldsOf(auth.ability, 'read', asSubject(type, record) as never, { fieldsFrom: (rule) => rule.fields ?? all }));
+    return Object.fromEntries(Object.entries(record).filter(([key]) => allowed.has(key))) as Partial<T>;
+  }
+
+  async deny(auth: AuthContext | { principal: { userId: string } }, action: string, type: string, id: unknown, reason: string, error: DomainError): Promise<never> {
+    await this.audit.record({
+      type: 'access.denied',
+      outcome: 'denied',
+      actorId: auth.principal.userId,
+      targetType: type,
+      targetId: typeof id === 'string' ? id : null,
+      details: { action, subject: type, id: id ?? null, reason },
+    });
+    throw error;
+  }
+}

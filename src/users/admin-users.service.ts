@@ -1,0 +1,211 @@
+import { EntityManager, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
+import { Injectable } from '@nestjs/common';
+import { AuditService } from '../audit/audit.service';
+import { ChangeFeed } from '../auth/change-feed/change-feed.service';
+import { EmailTokenPurpose } from '../auth/email-tokens/email-token.entity';
+import { EmailTokenService } from '../auth/email-tokens/email-token.service';
+import { LockoutService } from '../auth/lockout/lockout.service';
+import { PasswordHasher } from '../auth/passwords/password-hasher';
+import { PasswordPolicy } from '../auth/passwords/password-policy';
+import { SessionService } from '../auth/sessions/session.service';
+import { type SessionSummary, UserSessionsService } from '../auth/sessions/user-sessions.service';
+import { validationFailed } from '../common/http/validation.pipe';
+import { emptyPage, likePattern, type ListQuery, type Page } from '../common/pagination/pagination';
+import { DomainError } from '../common/problem/domain-error';
+import { MailService } from '../mail/mail.service';
+import type { AuthContext } from '../policies/auth-context';
+import { PolicyEnforcer } from '../policies/policy-enforcer';
+import { Role } from '../policies/role.entity';
+import { DEFAULT_ROLE, grantRoles } from './user-roles';
+import { User, UserStatus } from './user.entity';
+import type { UserView } from './user.view';
+import { UsersService } from './users.service';
+
+export interface UserListQuery extends ListQuery {
+  q?: string;
+  status?: UserStatus;
+  role?: string;
+}
+
+export interface NewUser {
+  email: string;
+  displayName: string;
+  roles?: string[];
+  departmentId?: string | null;
+  password?: string;
+}
+
+export interface UserChanges {
+  displayName?: string;
+  roles?: string[];
+  departmentId?: string | null;
+  status?: UserStatus;
+}
+
+/** The admin side of users: every decision through the policy engine, every change audited. */
+@Injectable()
+export class AdminUsersService {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly users: UsersService,
+    private readonly enforcer: PolicyEnforcer,
+    private readonly feed: ChangeFeed,
+    private readonly sessions: SessionService,
+    private readonly userSessions: UserSessionsService,
+    private readonly lockout: LockoutService,
+    private readonly hasher: PasswordHasher,
+    private readonly policy: PasswordPolicy,
+    private readonly emailTokens: EmailTokenService,
+    private readonly mail: MailService,
+    private readonly audit: AuditService,
+  ) {}
+
+  async list(auth: AuthContext, query: UserListQuery): Promise<Page<Partial<UserView>>> {
+    const policy = this.enforcer.filter(auth, 'read', 'User');
+    if (!policy) return emptyPage(query);
+    const where: Record<string, unknown>[] = [policy, { deletedAt: null }];
+    if (query.q) where.push({ $or: [{ email: { $ilike: likePattern(query.q) } }, { displayName: { $ilike: likePattern(query.q) } }] });
+    if (query.status) where.push({ status: query.status });
+    if (query.role) where.push({ roles: { name: query.role } });
+    const [rows, total] = await this.em.findAndCount(User, { $and: where }, {
+      orderBy: { createdAt: 'desc', id: 'asc' },
+      limit: query.limit,
+      offset: query.offset,
+      populate: ['roles'],
+    });
+    const items = rows.map((u) => this.enforcer.visible(auth, 'User', { ...this.toView(u) }));
+    return { items, total, limit: query.limit, offset: query.offset };
+  }
+
+  async get(auth: AuthContext, id: string): Promise<Partial<UserView>> {
+    const view = await this.readable(auth, 'read', id);
+    return this.enforcer.visible(auth, 'User', { ...view });
+  }
+
+  async create(auth: AuthContext, input: NewUser): Promise<Partial<UserView>> {
+    const roles = input.roles ?? [DEFAULT_ROLE];
+    const candidate = { id: '', email: input.email, displayName: input.displayName, emailVerified: true, status: UserStatus.Active, roles, departmentId: input.departmentId ?? null };
+    if (!this.enforcer.can(auth, 'create', 'User', candidate)) {
+      await this.enforcer.deny(auth, 'create', 'User', null, 'no rule allows it', new DomainError('forbidden', 'You may not create this User'));
+    }
+    await this.assertRolesExist(roles);
+    if (input.password) {
+      const problems = await this.policy.check(input.password, { email: input.email });
+      if (problems.length) throw validationFailed(problems.map((message) => ({ field: 'password', message })));
+    }
+    const passwordHash = input.password ? await this.hasher.hash(input.password) : null;
+    let token: string | null = null;
+    let id: string;
+    try {
+      id = await this.em.fork().transactional(async (tx) => {
+        const user = tx.create(User, { email: input.email, displayName: input.displayName, passwordHash, departmentId: input.departmentId ?? null, emailVerified: true, status: UserStatus.Active });
+        await tx.flush();
+        await this.setRoles(tx, user.id, roles);
+        if (!passwordHash) token = await this.emailTokens.issue(tx, user.id, EmailTokenPurpose.ResetPassword);
+        return user.id;
+      });
+    } catch (err) {
+      if (err instanceof UniqueConstraintViolationException) throw new DomainError('conflict', 'A user with this email exists');
+      if ((err as { code?: string }).code === '23503') throw validationFailed([{ field: 'departmentId', message: 'no such department' }]);
+      throw err;
+    }
+    if (token) await this.mail.sendSetPassword(input.email, token);
+    await this.audit.record({ type: 'user.created', outcome: 'success', actorId: auth.principal.userId, targetType: 'User', targetId: id, details: { email: input.email, roles, departmentId: input.departmentId ?? null } });
+    return this.get(auth, id);
+  }
+
+  async update(auth: AuthContext, id: string, changes: UserChanges): Promise<Partial<UserView>> {
+    const view = await this.readable(auth, 'update', id);
+    const changed = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined));
+    if (id === auth.principal.userId && ['roles', 'status', 'departmentId'].some((f) => f in changed)) {
+      await this.enforcer.deny(auth, 'update', 'User', id, 'self-service cannot change roles, status or department', new DomainError('forbidden', 'Nobody changes their own roles, status or department'));
+    }
+    await this.enforcer.assertFields(auth, 'update', 'User', { ...view }, changed);
+    if (changes.roles) await this.assertRolesExist(changes.roles);
+    try {
+      await this.feed.transaction(
+        async (tx) => {
+          const columns = (
+            [
+              ['display_name', changes.displayName],
+              ['department_id', changes.departmentId],
+              ['status', changes.status],
+            ] as const
+          ).filter(([, value]) => value !== undefined);
+          const sets = [...columns.map(([column]) => `${column} = ?`), 'updated_at = now()'];
+          await tx.execute(`UPDATE users SET ${sets.join(', ')} WHERE id = ?`, [...columns.map(([, value]) => value), id]);
+          if (changes.roles) await this.setRoles(tx, id, changes.roles, true);
+        },
+        () => [{ type: 'user.changed', userId: id }],
+      );
+    } catch (err) {
+      if ((err as { code?: string }).code === '23503') throw validationFailed([{ field: 'departmentId', message: 'no such department' }]);
+      throw err;
+    }
+    if (changes.status === UserStatus.Disabled) await this.sessions.revokeAllOfUser(id, 'user_disabled');
+    await this.audit.record({ type: 'user.updated', outcome: 'success', actorId: auth.principal.userId, targetType: 'User', targetId: id, details: { fields: Object.keys(changed), ...changed } });
+    return this.get(auth, id);
+  }
+
+  async remove(auth: AuthContext, id: string): Promise<void> {
+    await this.readable(auth, 'delete', id);
+    if (id === auth.principal.userId) {
+      await this.enforcer.deny(auth, 'delete', 'User', id, 'self-deletion', new DomainError('forbidden', 'You cannot delete your own account here'));
+    }
+    await this.feed.transaction(
+      (tx) => tx.execute('UPDATE users SET deleted_at = now(), updated_at = now() WHERE id = ? AND deleted_at IS NULL', [id]),
+      () => [{ type: 'user.changed', userId: id }],
+    );
+    await this.sessions.revokeAllOfUser(id, 'user_deleted');
+    await this.audit.record({ type: 'user.deleted', outcome: 'success', actorId: auth.principal.userId, targetType: 'User', targetId: id });
+  }
+
+  async unlock(auth: AuthContext, id: string): Promise<void> {
+    await this.readable(auth, 'update', id);
+    await this.lockout.unlock(id);
+    await this.audit.record({ type: 'user.updated', outcome: 'success', actorId: auth.principal.userId, targetType: 'User', targetId: id, details: { unlocked: true } });
+  }
+
+  async sessionsOf(auth: AuthContext, id: string): Promise<SessionSummary[]> {
+    await this.readable(auth, 'read', id);
+    return this.userSessions.list(id);
+  }
+
+  async endSessionOf(auth: AuthContext, id: string, sessionId: string): Promise<void> {
+    await this.readable(auth, 'read', id);
+    await this.userSessions.end(auth.principal.userId, id, sessionId);
+  }
+
+  /** The user as policies see it; 404 when unreadable, 403 when `action` is refused. */
+  async readable(auth: AuthContext, action: 'read' | 'update' | 'delete', id: string): Promise<UserView> {
+    const view = await this.users.view(id).catch(() => null);
+    if (!view) throw new DomainError('notFound', 'No such User');
+    await this.enforcer.assertCan(auth, action, 'User', { ...view });
+    return view;
+  }
+
+  private async assertRolesExist(names: string[]): Promise<void> {
+    const found = await this.em.count(Role, { name: { $in: names } });
+    if (found !== new Set(names).size) throw validationFailed([{ field: 'roles', message: 'names a role that does not exist' }]);
+  }
+
+  private async setRoles(tx: EntityManager, userId: string, names: string[], replace = false): Promise<void> {
+    if (replace) await tx.execute('DELETE FROM user_roles WHERE user_id = ?', [userId]);
+    await grantRoles(tx, userId, names);
+  }
+
+  private toView(u: User): UserView {
+    return {
+      id: u.id,
+      email: u.email,
+      displayName: u.displayName,
+      emailVerified: u.emailVerified,
+      status: u.status,
+      roles: u.roles.getItems().map((r) => r.name).sort(),
+      departmentId: u.departmentId ?? null,
+      mfaEnabled: false,
+      createdAt: u.createdAt.toISOString(),
+      updatedAt: u.updatedAt.toISOString(),
+    };
+  }
+}
