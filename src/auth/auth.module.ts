@@ -9,8 +9,15 @@ import { PoliciesGuard } from '../policies/policies.guard';
 import { EmailTokenService } from './email-tokens/email-token.service';
 import { AccountController } from './http/account.controller';
 import { AuthController } from './http/auth.controller';
+import { MfaController } from './http/mfa.controller';
 import { SessionsController } from './http/sessions.controller';
 import { LockoutService } from './lockout/lockout.service';
+import { MfaChallenges } from './mfa/mfa-challenges';
+import { MfaManagementService } from './mfa/mfa-management.service';
+import { RecoveryCodes } from './mfa/recovery-codes';
+import { SecondFactorService } from './mfa/second-factor.service';
+import { SecretBox } from './mfa/secret-box';
+import { TotpService } from './mfa/totp.service';
 import { PasswordLoginService } from './login/password-login.service';
 import { SignInService } from './login/sign-in.service';
 import { PasswordsModule } from './passwords/passwords.module';
@@ -26,6 +33,7 @@ import { UserSessionsService } from './sessions/user-sessions.service';
 import { JwtStrategy } from './strategies/jwt.strategy';
 import { LocalStrategy } from './strategies/local.strategy';
 import { SessionCookieStrategy } from './strategies/session-cookie.strategy';
+import { TotpStrategy } from './strategies/totp.strategy';
 import { TokensModule } from './tokens/tokens.module';
 
 /**
@@ -34,7 +42,7 @@ import { TokensModule } from './tokens/tokens.module';
  */
 @Module({
   imports: [PassportModule, PasswordsModule, TokensModule, MailModule, ThrottlingModule],
-  controllers: [AuthController, AccountController, SessionsController],
+  controllers: [AuthController, AccountController, SessionsController, MfaController],
   providers: [
     { provide: APP_GUARD, useExisting: AppThrottlerGuard },
     { provide: APP_GUARD, useClass: AuthenticationGuard },
@@ -55,7 +63,14 @@ import { TokensModule } from './tokens/tokens.module';
     JwtStrategy,
     LocalStrategy,
     SessionCookieStrategy,
+    TotpStrategy,
+    SecretBox,
+    TotpService,
+    RecoveryCodes,
+    MfaChallenges,
+    SecondFactorService,
+    MfaManagementService,
   ],
-  exports: [PrincipalCache, SessionService, UserSessionsService, LockoutService, PasswordChangeService, PasswordsModule, EmailTokenService, MailModule],
+  exports: [PrincipalCache, MfaManagementService, SecretBox, SessionService, UserSessionsService, LockoutService, PasswordChangeService, PasswordsModule, EmailTokenService, MailModule],
 })
 export class AuthModule {}

@@ -148,6 +148,14 @@ export class AdminUsersController {
     return this.users.unlock(auth, id);
   }
 
+  @Post(':id/mfa/reset')
+  @HttpCode(204)
+  @CheckPolicy('update', 'User')
+  @ApiNoContentResponse({ description: "Removes the user's TOTP and recovery codes (lost phone) and ends their sessions" })
+  resetMfa(@Auth() auth: AuthContext, @Param('id', UuidPipe) id: string): Promise<void> {
+    return this.users.resetMfa(auth, id);
+  }
+
   @Get(':id/sessions')
   @CheckPolicy('read', 'Session')
   @ApiOkResponse({ type: [SessionView] })

@@ -5,6 +5,7 @@ import { ChangeFeed } from '../auth/change-feed/change-feed.service';
 import { EmailTokenPurpose } from '../auth/email-tokens/email-token.entity';
 import { EmailTokenService } from '../auth/email-tokens/email-token.service';
 import { LockoutService } from '../auth/lockout/lockout.service';
+import { MfaManagementService } from '../auth/mfa/mfa-management.service';
 import { PasswordHasher } from '../auth/passwords/password-hasher';
 import { PasswordPolicy } from '../auth/passwords/password-policy';
 import { SessionService } from '../auth/sessions/session.service';
@@ -58,6 +59,7 @@ export class AdminUsersService {
     private readonly emailTokens: EmailTokenService,
     private readonly mail: MailService,
     private readonly audit: AuditService,
+    private readonly mfa: MfaManagementService,
   ) {}
 
   async list(auth: AuthContext, query: UserListQuery): Promise<Page<Partial<UserView>>> {
@@ -73,7 +75,8 @@ export class AdminUsersService {
       offset: query.offset,
       populate: ['roles'],
     });
-    const items = rows.map((u) => this.enforcer.visible(auth, 'User', { ...this.toView(u) }));
+    const withMfa = await this.usersWithMfa(rows.map((u) => u.id));
+    const items = rows.map((u) => this.enforcer.visible(auth, 'User', { ...this.toView(u, withMfa.has(u.id)) }));
     return { items, total, limit: query.limit, offset: query.offset };
   }
 
@@ -194,7 +197,19 @@ export class AdminUsersService {
     await grantRoles(tx, userId, names);
   }
 
-  private toView(u: User): UserView {
+  /** POST /users/:id/mfa/reset: removes TOTP and recovery codes and ends every session. */
+  async resetMfa(auth: AuthContext, id: string): Promise<void> {
+    await this.readable(auth, 'update', id);
+    await this.mfa.resetForUser(auth.principal.userId, id);
+  }
+
+  private async usersWithMfa(ids: string[]): Promise<Set<string>> {
+    if (!ids.length) return new Set();
+    const rows: { user_id: string }[] = await this.em.execute(`SELECT user_id FROM totp_factors WHERE status = 'active' AND user_id = ANY(?::uuid[])`, [`{${ids.join(',')}}`]);
+    return new Set(rows.map((r) => r.user_id));
+  }
+
+  private toView(u: User, mfaEnabled: boolean): UserView {
     return {
       id: u.id,
       email: u.email,
@@ -203,7 +218,7 @@ export class AdminUsersService {
       status: u.status,
       roles: u.roles.getItems().map((r) => r.name).sort(),
       departmentId: u.departmentId ?? null,
-      mfaEnabled: false,
+      mfaEnabled,
       createdAt: u.createdAt.toISOString(),
       updatedAt: u.updatedAt.toISOString(),
     };

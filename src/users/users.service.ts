@@ -20,7 +20,7 @@ export interface UserRow {
 
 export const USER_VIEW_SQL = `
   SELECT u.id, u.email, u.display_name, u.email_verified, u.status, u.department_id, u.created_at, u.updated_at,
-         false AS mfa_enabled,
+         EXISTS (SELECT 1 FROM totp_factors t WHERE t.user_id = u.id AND t.status = 'active') AS mfa_enabled,
          array_remove(array_agg(r.name ORDER BY r.name), NULL) AS roles
     FROM users u LEFT JOIN user_roles ur ON ur.user_id = u.id LEFT JOIN roles r ON r.id = ur.role_id`;
 

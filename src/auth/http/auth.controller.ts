@@ -12,7 +12,7 @@ import { SESSION_COOKIE } from '../sessions/session-credentials';
 import { UserSessionsService } from '../sessions/user-sessions.service';
 import { CookieSessionView, CsrfView, LoginDto, RefreshDto, SignInModeQuery, TokenPairView, WhoAmIView } from './auth.dto';
 import { LocalLoginGuard } from './local-login.guard';
-import { clearSessionCookie, sendCookieSession } from './session-cookie';
+import { clearSessionCookie, sendCookieSession, sendSignIn } from './session-cookie';
 import { DomainError } from '../../common/problem/domain-error';
 import { AppValidationPipe } from '../../common/http/validation.pipe';
 
@@ -50,8 +50,7 @@ export class AuthController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
     const mode = query.mode ?? 'bearer';
-    const result = await this.signIn.complete(request.user.id, ['pwd'], mode);
-    return 'cookieSecret' in result ? sendCookieSession(reply, result) : result;
+    return sendSignIn(reply, await this.signIn.complete(request.user.id, ['pwd'], mode));
   }
 
   @Public()

@@ -11,3 +11,8 @@ export function sendCookieSession(reply: FastifyReply, session: CookieSession): 
 export function clearSessionCookie(reply: FastifyReply): void {
   reply.clearCookie(SESSION_COOKIE, { httpOnly: true, secure: true, sameSite: 'strict', path: '/' });
 }
+
+/** The body of any successful sign-in step: tokens, the cookie-mode body, or an MFA challenge. */
+export function sendSignIn<T extends object>(reply: FastifyReply, result: T | CookieSession): T | { csrfToken: string; expiresIn: number } {
+  return 'cookieSecret' in result ? sendCookieSession(reply, result as CookieSession) : (result as T);
+}

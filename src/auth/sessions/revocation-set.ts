@@ -45,8 +45,13 @@ export class RevocationSet implements ChangeListener, OnModuleInit {
     const rows: { id: string; revoked_at: Date }[] = await this.em
       .fork()
       .execute('SELECT id, revoked_at FROM sessions WHERE revoked_at > now() - make_interval(secs => ?)', [this.keepMs / 1000]);
-    this.revoked.clear();
-    for (const row of rows) this.revoked.set(row.id, new Date(row.revoked_at).getTime() + this.keepMs);
+    // Merge, never replace: a revocation applied while this read ran (a notification, or this
+    // instance's own) committed after its snapshot and must survive. Revocations are never
+    // undone, and sweep() drops expired entries.
+    for (const row of rows) {
+      const until = new Date(row.revoked_at).getTime() + this.keepMs;
+      if ((this.revoked.get(row.id) ?? 0) < until) this.revoked.set(row.id, until);
+    }
   }
 
   /** Synchronous answer when the feed is live; `undefined` means "ask the database". */

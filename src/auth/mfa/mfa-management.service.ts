@@ -1,0 +1,93 @@
+import { EntityManager } from '@mikro-orm/postgresql';
+import { Injectable } from '@nestjs/common';
+import { AuditService } from '../../audit/audit.service';
+import { validationFailed } from '../../common/http/validation.pipe';
+import { DomainError } from '../../common/problem/domain-error';
+import { User } from '../../users/user.entity';
+import { invalidCredentials } from '../login/password-login.service';
+import { LockoutService } from '../lockout/lockout.service';
+import { PasswordHasher } from '../passwords/password-hasher';
+import type { Principal } from '../principal/principal';
+import { SessionService } from '../sessions/session.service';
+import { RECOVERY_CODE_SHAPE, RecoveryCodes } from './recovery-codes';
+import { SecondFactorService } from './second-factor.service';
+import { type TotpEnrolment, TotpService } from './totp.service';
+
+const RECENT_AUTH_SECONDS = 5 * 60;
+
+/**
+ * Enrolment and management of TOTP (ASVS 6.5, 7.5.1): sensitive steps re-authenticate, enabling
+ * or disabling ends the user's other sessions (7.4.3), and nothing here ever returns or logs a
+ * secret after `setup`.
+ */
+@Injectable()
+export class MfaManagementService {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly totp: TotpService,
+    private readonly recoveryCodes: RecoveryCodes,
+    private readonly secondFactor: SecondFactorService,
+    private readonly hasher: PasswordHasher,
+    private readonly lockout: LockoutService,
+    private readonly sessions: SessionService,
+    private readonly audit: AuditService,
+  ) {}
+
+  async setup(principal: Principal, password: string | undefined): Promise<TotpEnrolment> {
+    const user = await this.reauthenticate(principal, password);
+    if (await this.totp.isEnabled(user.id)) throw new DomainError('conflict', 'TOTP is already enabled; disable it first');
+    const enrolment = await this.totp.startEnrolment(user.id, user.email);
+    if (!enrolment) throw new DomainError('conflict', 'TOTP is already enabled; disable it first');
+    return enrolment;
+  }
+
+  async enable(principal: Principal, code: string): Promise<string[]> {
+    const result = await this.totp.enable(principal.userId, code);
+    if (result === 'conflict') throw new DomainError('conflict', 'No pending TOTP enrolment (already enabled, or setup was not called)');
+    if (result === 'invalid') throw validationFailed([{ field: 'code', message: 'is not valid for the pending secret' }]);
+    await this.sessions.revokeAllOfUser(principal.userId, 'mfa_enabled', principal.sessionId);
+    await this.audit.record({ type: 'auth.mfa.enabled', outcome: 'success', actorId: principal.userId, targetType: 'User', targetId: principal.userId, details: { method: 'totp' } });
+    return result;
+  }
+
+  async disable(principal: Principal, password: string | undefined, code: string): Promise<void> {
+    await this.reauthenticate(principal, password);
+    if (!(await this.totp.isEnabled(principal.userId))) throw new DomainError('conflict', 'TOTP is not enabled');
+    await this.secondFactor.verifyForUser(principal.userId, RECOVERY_CODE_SHAPE.test(code) ? { recoveryCode: code } : { code });
+    await this.em.fork().transactional((tx) => this.totp.remove(tx, principal.userId));
+    await this.sessions.revokeAllOfUser(principal.userId, 'mfa_disabled', principal.sessionId);
+    await this.audit.record({ type: 'auth.mfa.disabled', outcome: 'success', actorId: principal.userId, targetType: 'User', targetId: principal.userId });
+  }
+
+  async regenerateRecoveryCodes(principal: Principal, code: string): Promise<string[]> {
+    if (!(await this.totp.isEnabled(principal.userId))) throw new DomainError('conflict', 'TOTP is not enabled');
+    await this.secondFactor.verifyForUser(principal.userId, { code });
+    const codes = await this.em.fork().transactional((tx) => this.recoveryCodes.replace(tx, principal.userId));
+    await this.audit.record({ type: 'auth.mfa.recovery_codes_regenerated', outcome: 'success', actorId: principal.userId, targetType: 'User', targetId: principal.userId });
+    return codes;
+  }
+
+  /** An admin's way back for a user who lost both phone and codes. */
+  async resetForUser(actorId: string, userId: string): Promise<void> {
+    await this.em.fork().transactional((tx) => this.totp.remove(tx, userId));
+    await this.sessions.revokeAllOfUser(userId, 'mfa_reset');
+    await this.audit.record({ type: 'auth.mfa.reset', outcome: 'success', actorId, targetType: 'User', targetId: userId });
+  }
+
+  /** The password again, or — for an account without one — a sign-in less than 5 minutes old. */
+  private async reauthenticate(principal: Principal, password: string | undefined): Promise<User> {
+    const user = await this.em.fork().findOneOrFail(User, { id: principal.userId, deletedAt: null });
+    if (!user.passwordHash) {
+      if (Date.now() / 1000 - principal.authTime > RECENT_AUTH_SECONDS) {
+        throw new DomainError('forbidden', 'Sign in again (less than 5 minutes ago) to change MFA');
+      }
+      return user;
+    }
+    if (!password) throw validationFailed([{ field: 'password', message: 'is required' }]);
+    if (this.lockout.isLocked(user) || !(await this.hasher.verify(user.passwordHash, password))) {
+      await this.lockout.recordFailure(user.id);
+      throw invalidCredentials();
+    }
+    return user;
+  }
+}
