@@ -1,4 +1,6 @@
+import { EntityManager } from '@mikro-orm/postgresql';
 import { Module } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
 import { APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { AppThrottlerGuard } from '../common/throttling/app-throttler.guard';
@@ -9,8 +11,14 @@ import { PoliciesGuard } from '../policies/policies.guard';
 import { EmailTokenService } from './email-tokens/email-token.service';
 import { AccountController } from './http/account.controller';
 import { AuthController } from './http/auth.controller';
+import { GoogleController } from './http/google.controller';
 import { MfaController } from './http/mfa.controller';
 import { SessionsController } from './http/sessions.controller';
+import { GoogleAccountService } from './google/google-account.service';
+import { GoogleCallbackGuard } from './google/google-callback.guard';
+import { GoogleSignInService } from './google/google-sign-in.service';
+import { GoogleStrategy } from './google/google.strategy';
+import { OAuthExchangeService } from './google/oauth-exchange.service';
 import { LockoutService } from './lockout/lockout.service';
 import { MfaChallenges } from './mfa/mfa-challenges';
 import { MfaManagementService } from './mfa/mfa-management.service';
@@ -42,7 +50,7 @@ import { TokensModule } from './tokens/tokens.module';
  */
 @Module({
   imports: [PassportModule, PasswordsModule, TokensModule, MailModule, ThrottlingModule],
-  controllers: [AuthController, AccountController, SessionsController, MfaController],
+  controllers: [AuthController, AccountController, SessionsController, MfaController, GoogleController],
   providers: [
     { provide: APP_GUARD, useExisting: AppThrottlerGuard },
     { provide: APP_GUARD, useClass: AuthenticationGuard },
@@ -70,6 +78,18 @@ import { TokensModule } from './tokens/tokens.module';
     MfaChallenges,
     SecondFactorService,
     MfaManagementService,
+    GoogleAccountService,
+    GoogleSignInService,
+    OAuthExchangeService,
+    GoogleCallbackGuard,
+    {
+      // Google sign-in is optional: without its configuration the strategy does not exist and
+      // both Google routes answer 404.
+      provide: GoogleStrategy,
+      inject: [AppConfig, EntityManager, SecretBox, GoogleAccountService],
+      useFactory: (config: AppConfig, em: EntityManager, box: SecretBox, accounts: GoogleAccountService) =>
+        config.google ? new GoogleStrategy(config, em, box, accounts) : null,
+    },
   ],
   exports: [PrincipalCache, MfaManagementService, SecretBox, SessionService, UserSessionsService, LockoutService, PasswordChangeService, PasswordsModule, EmailTokenService, MailModule],
 })

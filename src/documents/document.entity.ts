@@ -1,4 +1,6 @@
-import { Entity, Enum, Index, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
+import { Entity, Enum, Index, ManyToOne, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
+import { Department } from '../departments/department.entity';
+import { User } from '../users/user.entity';
 import { randomUUID } from 'node:crypto';
 
 export enum DocumentStatus {
@@ -36,10 +38,10 @@ export class Document {
   @Enum({ items: () => Classification, default: Classification.Internal })
   classification: Classification = Classification.Internal;
 
-  @Property({ type: 'uuid' })
+  @ManyToOne({ entity: () => Department, fieldName: 'department_id', mapToPk: true, deleteRule: 'restrict', updateRule: 'no action' })
   departmentId!: string;
 
-  @Property({ type: 'uuid' })
+  @ManyToOne({ entity: () => User, fieldName: 'owner_id', mapToPk: true, deleteRule: 'restrict', updateRule: 'no action' })
   ownerId!: string;
 
   /** Optimistic locking: a PATCH names the version it read; a stale one is 409. */

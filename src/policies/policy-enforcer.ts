@@ -22,6 +22,9 @@ export class PolicyEnforcer {
     const subject = asSubject(type, record);
     if (!auth.ability.can('read', subject as never)) {
       if (auth.withMfa?.can('read', subject as never)) return this.deny(auth, action, type, record.id, 'requires MFA', mfaRequired());
+      // Still a denied decision (ASVS 16.3.2), but one the caller must not be able to tell from a
+      // missing record: the event is written off the response path, so this 404 is not slower.
+      void this.recordDenial(auth, action, type, record.id, 'not readable');
       throw new DomainError('notFound', `No such ${type}`);
     }
     if (action !== 'read' && !auth.ability.can(action, subject as never)) {
@@ -67,7 +70,13 @@ export class PolicyEnforcer {
   }
 
   async deny(auth: AuthContext | { principal: { userId: string } }, action: string, type: string, id: unknown, reason: string, error: DomainError): Promise<never> {
-    await this.audit.record({
+    await this.recordDenial(auth, action, type, id, reason);
+    throw error;
+  }
+
+  /** AuditService.record never rejects: a failed write is logged, not thrown. */
+  private recordDenial(auth: { principal: { userId: string } }, action: string, type: string, id: unknown, reason: string): Promise<void> {
+    return this.audit.record({
       type: 'access.denied',
       outcome: 'denied',
       actorId: auth.principal.userId,
@@ -75,6 +84,5 @@ export class PolicyEnforcer {
       targetId: typeof id === 'string' ? id : null,
       details: { action, subject: type, id: id ?? null, reason },
     });
-    throw error;
   }
 }

@@ -4,6 +4,12 @@ import type { Action, SubjectType } from './policy-schema';
 
 export type Filter = Record<string, unknown>;
 
+/**
+ * Explicit TRUE and FALSE (MikroORM writes `1 = 1` / `1 = 0`). An empty object is never used inside
+ * a filter: MikroORM drops `{}` and `{ $and: [] }` from `$or` and `$not`, so `$not: {}` would
+ * match everything and `$or: [{}, x]` only `x`.
+ */
+const MATCH_ALL: Filter = { id: { $nin: [] } };
 const MATCH_NOTHING: Filter = { id: { $in: [] } };
 const isOperatorObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).some((k) => k.startsWith('$'));
@@ -41,7 +47,7 @@ function fieldFilter(path: string, op: string, value: unknown): Filter {
       const list = value as unknown[];
       const values = list.filter((v) => v !== null);
       const excludesNull = values.length !== list.length;
-      if (!values.length) return excludesNull ? notNull : {};
+      if (!values.length) return excludesNull ? notNull : MATCH_ALL;
       return excludesNull ? both(notNull, at(path, { $nin: values })) : either(isNull, at(path, { $nin: values }));
     }
     case '$exists':
@@ -68,6 +74,7 @@ export function conditionsToFilter(conditions: Record<string, unknown>): Filter 
       parts.push(fieldFilter(key, '$eq', value));
     }
   }
+  if (!parts.length) return MATCH_ALL;
   return parts.length === 1 ? parts[0] : { $and: parts };
 }
 

@@ -143,7 +143,7 @@ export class AdminUsersController {
   @Post(':id/unlock')
   @HttpCode(204)
   @CheckPolicy('update', 'User')
-  @ApiNoContentResponse({ description: 'Lockout cleared' })
+  @ApiNoContentResponse({ description: 'Lockout cleared (needs update on field status)' })
   unlock(@Auth() auth: AuthContext, @Param('id', UuidPipe) id: string): Promise<void> {
     return this.users.unlock(auth, id);
   }
@@ -151,7 +151,7 @@ export class AdminUsersController {
   @Post(':id/mfa/reset')
   @HttpCode(204)
   @CheckPolicy('update', 'User')
-  @ApiNoContentResponse({ description: "Removes the user's TOTP and recovery codes (lost phone) and ends their sessions" })
+  @ApiNoContentResponse({ description: "Removes the user's TOTP and recovery codes (lost phone) and ends their sessions (needs update on field mfaEnabled)" })
   resetMfa(@Auth() auth: AuthContext, @Param('id', UuidPipe) id: string): Promise<void> {
     return this.users.resetMfa(auth, id);
   }

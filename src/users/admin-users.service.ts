@@ -163,8 +163,10 @@ export class AdminUsersService {
     await this.audit.record({ type: 'user.deleted', outcome: 'success', actorId: auth.principal.userId, targetType: 'User', targetId: id });
   }
 
+  /** A lock decides whether the account can sign in: ending it needs update on field `status`. */
   async unlock(auth: AuthContext, id: string): Promise<void> {
-    await this.readable(auth, 'update', id);
+    const view = await this.readable(auth, 'update', id);
+    await this.enforcer.assertFields(auth, 'update', 'User', { ...view }, { status: view.status });
     await this.lockout.unlock(id);
     await this.audit.record({ type: 'user.updated', outcome: 'success', actorId: auth.principal.userId, targetType: 'User', targetId: id, details: { unlocked: true } });
   }
@@ -197,9 +199,10 @@ export class AdminUsersService {
     await grantRoles(tx, userId, names);
   }
 
-  /** POST /users/:id/mfa/reset: removes TOTP and recovery codes and ends every session. */
+  /** POST /users/:id/mfa/reset: removes TOTP and recovery codes and ends every session; needs update on field `mfaEnabled`. */
   async resetMfa(auth: AuthContext, id: string): Promise<void> {
-    await this.readable(auth, 'update', id);
+    const view = await this.readable(auth, 'update', id);
+    await this.enforcer.assertFields(auth, 'update', 'User', { ...view }, { mfaEnabled: false });
     await this.mfa.resetForUser(auth.principal.userId, id);
   }
 

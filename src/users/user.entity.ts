@@ -1,4 +1,5 @@
-import { Collection, Entity, Enum, Index, ManyToMany, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
+import { Collection, Entity, Enum, Index, ManyToMany, ManyToOne, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
+import { Department } from '../departments/department.entity';
 import { Role } from '../policies/role.entity';
 import { randomUUID } from 'node:crypto';
 
@@ -32,8 +33,7 @@ export class User {
   @Property({ type: 'text', nullable: true, hidden: true, lazy: false })
   passwordHash?: string | null;
 
-  @Index()
-  @Property({ type: 'uuid', nullable: true })
+  @ManyToOne({ entity: () => Department, fieldName: 'department_id', mapToPk: true, nullable: true, deleteRule: 'set null', updateRule: 'no action', index: true })
   departmentId?: string | null;
 
   @ManyToMany({ entity: () => Role, pivotTable: 'user_roles', joinColumn: 'user_id', inverseJoinColumn: 'role_id' })

@@ -27,6 +27,12 @@ export class LockoutService {
     return !!user.lockedUntil && new Date(user.lockedUntil).getTime() > now;
   }
 
+  /** The lock as PostgreSQL holds it now, which may be newer than an account read earlier in the request. */
+  async isLockedNow(userId: string): Promise<boolean> {
+    const rows: { locked: boolean | null }[] = await this.em.fork().execute('SELECT locked_until > now() AS locked FROM users WHERE id = ?', [userId]);
+    return rows[0]?.locked === true;
+  }
+
   /** Counts one failure atomically; locks (and audits the lock) when the threshold is reached. */
   async recordFailure(userId: string): Promise<void> {
     const { threshold, durationSeconds, maxDurationSeconds } = this.config.lockout;

@@ -39,6 +39,9 @@ export class PasswordLoginService {
       await this.lockout.recordFailure(user.id);
       return this.fail(user.id, email, 'wrong_password');
     }
+    // Failures in parallel (on this or another instance) may have locked the account while the hash
+    // was being checked; a right password must not slip through that lock.
+    if (await this.lockout.isLockedNow(user.id)) return this.fail(user.id, email, 'locked');
     if (user.status === UserStatus.Disabled) {
       return this.fail(user.id, email, 'disabled', new DomainError('accountDisabled', 'This account is disabled'));
     }

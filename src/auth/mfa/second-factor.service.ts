@@ -45,6 +45,8 @@ export class SecondFactorService {
       throw invalidCode();
     }
     if (!(await this.challenges.complete(challenge.id))) throw invalidCode();
+    // The sign-in as a whole succeeded: consecutive failures (wrong codes included) start over.
+    await this.lockout.unlock(challenge.userId);
     return { userId: challenge.userId, amr: [...new Set([...challenge.amr, 'otp'])] };
   }
 

@@ -33,6 +33,8 @@ export class CookieSessions implements ChangeListener, OnModuleInit {
     },
   });
   private readonly hashBySession = new Map<string, string>();
+  // Bumped by every eviction: a lookup that raced with a rotation or revocation is not cached.
+  private generation = 0;
 
   constructor(
     private readonly em: EntityManager,
@@ -51,6 +53,7 @@ export class CookieSessions implements ChangeListener, OnModuleInit {
   }
 
   async resync(): Promise<void> {
+    this.generation++;
     this.byHash.clear();
   }
 
@@ -59,9 +62,10 @@ export class CookieSessions implements ChangeListener, OnModuleInit {
     const hash = hashSecret(secret);
     let entry = this.feed.live ? this.byHash.get(hash) : undefined;
     if (!entry) {
+      const generation = this.generation;
       entry = await this.load(hash);
       if (!entry) return null;
-      if (this.feed.live) {
+      if (this.feed.live && generation === this.generation) {
         this.byHash.set(hash, entry);
         this.hashBySession.set(entry.sessionId, hash);
       }
@@ -82,6 +86,7 @@ export class CookieSessions implements ChangeListener, OnModuleInit {
   }
 
   private evict(sessionId: string): void {
+    this.generation++;
     const hash = this.hashBySession.get(sessionId);
     if (hash) this.byHash.delete(hash);
   }

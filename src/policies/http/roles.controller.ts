@@ -1,10 +1,11 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, UseInterceptors } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsArray, IsBoolean, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
 import { UuidPipe } from '../../common/http/uuid.pipe';
 import { Auth, type AuthContext } from '../auth-context';
 import { CheckPolicy } from '../check-policy.decorator';
 import { RolesService, type RoleView } from '../roles.service';
+import { RawPermissions, RawPermissionsInterceptor } from './raw-permissions';
 
 const PERMISSIONS_DOC = {
   description: 'CASL raw rules: {action, subject, conditions?, fields?, inverted?, reason?} (validated)',
@@ -69,6 +70,7 @@ class RoleResponse {
 
 @ApiTags('policies')
 @Controller('api/v1/roles')
+@UseInterceptors(RawPermissionsInterceptor)
 export class RolesController {
   constructor(private readonly roles: RolesService) {}
 
@@ -82,8 +84,8 @@ export class RolesController {
   @Post()
   @CheckPolicy('create', 'Role')
   @ApiCreatedResponse({ type: RoleResponse })
-  create(@Auth() auth: AuthContext, @Body() body: CreateRoleDto): Promise<RoleView> {
-    return this.roles.create(auth, body);
+  create(@Auth() auth: AuthContext, @Body() body: CreateRoleDto, @RawPermissions() permissions: unknown): Promise<RoleView> {
+    return this.roles.create(auth, { ...body, permissions });
   }
 
   @Get(':id')
@@ -96,8 +98,8 @@ export class RolesController {
   @Patch(':id')
   @CheckPolicy('update', 'Role')
   @ApiOkResponse({ type: RoleResponse })
-  update(@Auth() auth: AuthContext, @Param('id', UuidPipe) id: string, @Body() body: UpdateRoleDto): Promise<RoleView> {
-    return this.roles.update(auth, id, body);
+  update(@Auth() auth: AuthContext, @Param('id', UuidPipe) id: string, @Body() body: UpdateRoleDto, @RawPermissions() permissions: unknown): Promise<RoleView> {
+    return this.roles.update(auth, id, { ...body, permissions });
   }
 
   @Delete(':id')
