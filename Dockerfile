@@ -10,6 +10,7 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig*.json nest-cli.json .swcrc ./
 COPY src ./src
 COPY migrations ./migrations
+COPY scripts ./scripts
 # Emits dist/src/main.js and dist/migrations/*.js (run at start unless MIGRATE_ON_START=false).
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund
