@@ -218,3 +218,36 @@ describe('/users/me', () => {
     });
   });
 });
+
+describe('/users/me/password and the lockout', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ env: { LOCKOUT_THRESHOLD: '3' } });
+  });
+  afterAll(() => t.close());
+
+  it('ASVS 6.1.1: wrong current passwords count toward the account lockout like failed sign-ins', async () => {
+    const user = await createUser(t);
+    const tokens = await loginTokens(t, user);
+    for (let i = 0; i < 3; i++) {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/users/me/password',
+        headers: bearer(tokens.accessToken),
+        payload: { currentPassword: `wrong guess number ${i}`, newPassword: 'another fine passphrase here' },
+      });
+      expect(res.statusCode).toBe(400);
+    }
+    const [row] = await em(t).execute('SELECT locked_until FROM users WHERE id = ?', [user.id]);
+    expect(new Date(row.locked_until).getTime()).toBeGreaterThan(Date.now());
+    const locked = await login(t, user.email, user.password);
+    expect(locked.statusCode).toBe(401);
+    const right = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/users/me/password',
+      headers: bearer(tokens.accessToken),
+      payload: { currentPassword: user.password, newPassword: 'another fine passphrase here' },
+    });
+    expect(right.statusCode).toBe(400);
+  });
+});

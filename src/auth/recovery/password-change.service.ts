@@ -4,6 +4,7 @@ import { AuditService } from '../../audit/audit.service';
 import { validationFailed } from '../../common/http/validation.pipe';
 import { DomainError } from '../../common/problem/domain-error';
 import { User } from '../../users/user.entity';
+import { LockoutService } from '../lockout/lockout.service';
 import { PasswordHasher } from '../passwords/password-hasher';
 import { PasswordPolicy } from '../passwords/password-policy';
 import type { Principal } from '../principal/principal';
@@ -24,6 +25,7 @@ export class PasswordChangeService {
     private readonly policy: PasswordPolicy,
     private readonly sessions: SessionService,
     private readonly audit: AuditService,
+    private readonly lockout: LockoutService,
   ) {}
 
   async change(principal: Principal, currentPassword: string | undefined, newPassword: string): Promise<void> {
@@ -31,7 +33,9 @@ export class PasswordChangeService {
     const user = await em.findOneOrFail(User, { id: principal.userId, deletedAt: null });
     if (user.passwordHash) {
       if (!currentPassword) throw validationFailed([{ field: 'currentPassword', message: 'is required' }]);
-      if (!(await this.hasher.verify(user.passwordHash, currentPassword))) {
+      if (this.lockout.isLocked(user) || !(await this.hasher.verify(user.passwordHash, currentPassword))) {
+        // A wrong current password is a password guess like any other: it counts toward the lockout.
+        await this.lockout.recordFailure(user.id);
         await this.audit.record({ type: 'auth.password.changed', outcome: 'failure', actorId: user.id, targetType: 'User', targetId: user.id, details: { reason: 'wrong_current_password' } });
         throw validationFailed([{ field: 'currentPassword', message: 'is not correct' }]);
       }
