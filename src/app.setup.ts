@@ -1,8 +1,11 @@
 import fastifyCookie from '@fastify/cookie';
 import fastifyHelmet from '@fastify/helmet';
+import { type EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { Logger as NestLogger } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { AppValidationPipe } from './common/http/validation.pipe';
@@ -10,6 +13,7 @@ import { setupOpenApi } from './common/http/openapi';
 import { requestIdOf } from './common/http/request-id';
 import { ProblemDetailsFilter } from './common/problem/problem-details.filter';
 import { problem, PROBLEM_CONTENT_TYPE } from './common/problem/problem-details';
+import { sendProblem } from './common/problem/problem-response';
 import type { AppConfig } from './config/app-config';
 import { registerRequestContext } from './database/request-context';
 import { MetricsService } from './metrics/metrics.service';
@@ -31,6 +35,27 @@ function onClientError(error: Error & { code?: string }, socket: Socket): void {
   );
 }
 
+/**
+ * Errors Fastify's router raises before any hook runs (a path that is not valid percent-encoded
+ * UTF-8, a path parameter over `maxParamLength`): its default answer is plain JSON without a
+ * request id that echoes the path.
+ */
+function onFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const status = error.statusCode === 414 ? 414 : 400;
+  reply.header('x-request-id', request.id);
+  sendProblem(reply, { problem: problem(status, status === 414 ? 'A path segment is too long' : 'The request URL is malformed'), unexpected: false });
+}
+
+/**
+ * Node answers an `Expect` other than 100-continue itself (an empty 417) unless someone listens
+ * for it: answer the same status as a problem.
+ */
+function onUnmetExpectation(request: IncomingMessage, response: ServerResponse): void {
+  const body = JSON.stringify(problem(417, 'Only "Expect: 100-continue" is supported', { title: 'Expectation Failed' }));
+  response.writeHead(417, { 'content-type': PROBLEM_CONTENT_TYPE, 'content-length': Buffer.byteLength(body), 'x-request-id': requestIdOf(request), connection: 'close' });
+  response.end(body);
+}
+
 export function createFastifyAdapter(config: AppConfig): FastifyAdapter {
   return new FastifyAdapter({
     trustProxy: config.trustProxy,
@@ -40,6 +65,9 @@ export function createFastifyAdapter(config: AppConfig): FastifyAdapter {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     clientErrorHandler: onClientError,
+    frameworkErrors: onFrameworkError,
+    // Node would answer a Host-less HTTP/1.1 request itself (an empty 400): configureApp refuses it as a problem.
+    http: { requireHostHeader: false },
     routerOptions: { maxParamLength: 200 },
     logger: false,
   });
@@ -56,8 +84,12 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
 
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) {
+      return sendProblem(reply, { problem: problem(400, 'HTTP/1.1 requests need a Host header'), unexpected: false });
+    }
     done();
   });
+  fastify.server.on('checkExpectation', onUnmetExpectation);
   app.get(MetricsService).attach(fastify);
   registerRequestContext(app);
 
@@ -88,6 +120,20 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
 }
 
 /**
+ * Fastify's close returns once every response is sent — but a handler whose client hung up may
+ * still be writing (an audit row, a session). Wait until no database connection is in use before
+ * the pool is closed, so that work finishes instead of failing mid-way.
+ */
+async function waitForIdleDatabase(app: NestFastifyApplication, timeoutMs: number): Promise<void> {
+  const orm = app.get<MikroORM>(MikroORM);
+  const pool = (orm.em as EntityManager).getKnex().client.pool as { numUsed(): number; numPendingAcquires(): number } | undefined;
+  const deadline = Date.now() + timeoutMs / 2;
+  while (pool && pool.numUsed() + pool.numPendingAcquires() > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/**
  * SIGTERM/SIGINT: stop accepting, let in-flight requests finish, then close the database pool
  * and whatever `afterClose` owns (the embedded PostgreSQL), and exit 0. Nest's own shutdown hooks
  * are not used: they close the database before the HTTP server and re-raise the signal.
@@ -107,6 +153,7 @@ export function installShutdownHooks(app: NestFastifyApplication, config: AppCon
     app
       .getHttpAdapter()
       .close()
+      .then(() => waitForIdleDatabase(app, config.shutdownTimeoutSeconds * 1000))
       .then(() => app.close())
       .then(afterClose)
       .then(() => process.exit(0))

@@ -58,7 +58,7 @@ export class AuditQueryService {
     if (query.targetId) where.push({ targetId: query.targetId });
     if (query.since) where.push({ at: { $gte: new Date(query.since) } });
     if (query.until) where.push({ at: { $lt: new Date(query.until) } });
-    const [rows, total] = await this.em.findAndCount(AuditEvent, { $and: where }, { orderBy: { at: 'desc', id: 'asc' }, limit: query.limit, offset: query.offset });
+    const [rows, total] = await this.em.findAndCount(AuditEvent, { $and: where }, { orderBy: { at: 'desc', id: 'desc' }, limit: query.limit, offset: query.offset });
     return { items: rows.map((e) => this.enforcer.visible(auth, 'AuditEvent', { ...toView(e) })), total, limit: query.limit, offset: query.offset };
   }
 }

@@ -1,17 +1,25 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { IsISO8601, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
+import { IsISO8601, IsOptional, IsString, IsUUID, Matches, MaxLength, NotContains } from 'class-validator';
 import { ListQuery, type Page } from '../common/pagination/pagination';
 import { Auth, type AuthContext } from '../policies/auth-context';
 import { CheckPolicy } from '../policies/check-policy.decorator';
 import { AuditQueryService, type AuditEventView } from './audit-query.service';
 
+/**
+ * A calendar date, or a date-time with an explicit offset (RFC 3339). ISO 8601 also allows week
+ * and ordinal dates, basic format and offset-less times, which `new Date()` rejects or reads in
+ * the server's time zone; those would reach PostgreSQL as an invalid date (500) or mean the wrong instant.
+ */
+const INSTANT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
+const INSTANT_MESSAGE = { message: '$property must be a date (YYYY-MM-DD) or a date-time with Z or an offset' };
+
 class AuditQueryDto extends ListQuery {
   @ApiPropertyOptional({ example: 'auth.login.failed' }) @IsOptional() @IsString() @Matches(/^[a-z._]{1,64}$/) type?: string;
   @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() actorId?: string;
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(64) targetId?: string;
-  @ApiPropertyOptional({ format: 'date-time' }) @IsOptional() @IsISO8601({ strict: true }) since?: string;
-  @ApiPropertyOptional({ format: 'date-time' }) @IsOptional() @IsISO8601({ strict: true }) until?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(64) @NotContains('\u0000', { message: '$property must not contain NUL characters' }) targetId?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) @IsOptional() @IsISO8601({ strict: true }) @Matches(INSTANT, INSTANT_MESSAGE) since?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) @IsOptional() @IsISO8601({ strict: true }) @Matches(INSTANT, INSTANT_MESSAGE) until?: string;
 }
 
 class AuditEventResponse {

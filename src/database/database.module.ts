@@ -3,6 +3,7 @@ import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { Inject, Injectable, Logger, Module, type OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
+import { Housekeeping } from './housekeeping';
 import { ormOptions } from './orm-options';
 
 // Held while migrating so that instances starting together apply each migration once.
@@ -39,6 +40,6 @@ export class MigrateOnStart implements OnModuleInit {
       driver: PostgreSqlDriver,
     }),
   ],
-  providers: [MigrateOnStart],
+  providers: [MigrateOnStart, Housekeeping],
 })
 export class DatabaseModule {}

@@ -1,6 +1,7 @@
 import { EntityManager, ForeignKeyConstraintViolationException, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
+import { ChangeFeed } from '../auth/change-feed/change-feed.service';
 import { emptyPage, type ListQuery, type Page } from '../common/pagination/pagination';
 import { DomainError } from '../common/problem/domain-error';
 import type { AuthContext } from '../policies/auth-context';
@@ -22,6 +23,7 @@ export class DepartmentsService {
     private readonly em: EntityManager,
     private readonly enforcer: PolicyEnforcer,
     private readonly audit: AuditService,
+    private readonly feed: ChangeFeed,
   ) {}
 
   async list(auth: AuthContext, query: ListQuery): Promise<Page<Partial<DepartmentView>>> {
@@ -59,7 +61,16 @@ export class DepartmentsService {
   async remove(auth: AuthContext, id: string): Promise<void> {
     await this.load(auth, 'delete', id);
     try {
-      await this.em.nativeDelete(Department, { id });
+      // Members leave with it (the FK would null them silently): say so on the change feed, or
+      // every instance's principal cache keeps the deleted department for its TTL.
+      await this.feed.transaction(
+        async (tx) => {
+          const members = await tx.execute<{ id: string }[]>('UPDATE users SET department_id = NULL, updated_at = now() WHERE department_id = ? RETURNING id', [id]);
+          await tx.nativeDelete(Department, { id });
+          return members.map((m) => m.id);
+        },
+        (userIds) => userIds.map((userId) => ({ type: 'user.changed' as const, userId })),
+      );
     } catch (err) {
       if (err instanceof ForeignKeyConstraintViolationException) throw new DomainError('conflict', 'The department still has documents');
       throw err;

@@ -71,7 +71,7 @@ export class DocumentsService {
     if (query.status) where.push({ status: query.status });
     if (query.q) where.push({ title: { $ilike: likePattern(query.q) } });
     const [rows, total] = await this.em.findAndCount(Document, { $and: where }, {
-      orderBy: { createdAt: 'desc', id: 'asc' },
+      orderBy: { createdAt: 'desc', id: 'desc' },
       limit: query.limit,
       offset: query.offset,
     });

@@ -1,3 +1,4 @@
+import { SkipThrottle } from '@nestjs/throttler';
 import { MikroORM } from '@mikro-orm/core';
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
@@ -6,6 +7,8 @@ import { Public } from '../common/decorators/public.decorator';
 import { RedisConnection } from '../redis/redis.module';
 
 @ApiTags('operations')
+// Probes and scrapes are not rate limited: a liveness check must not wait on Redis.
+@SkipThrottle()
 @Public()
 @Controller('health')
 export class HealthController {

@@ -1,3 +1,4 @@
+import { SkipThrottle } from '@nestjs/throttler';
 import { Controller, Get, Header, Headers, Inject } from '@nestjs/common';
 import { ApiExcludeEndpoint } from '@nestjs/swagger';
 import { AppConfig } from '../config/app-config';
@@ -6,6 +7,8 @@ import { DomainError } from '../common/problem/domain-error';
 import { safeEqual } from '../common/crypto/safe-equal';
 import { MetricsService } from './metrics.service';
 
+// Probes and scrapes are not rate limited: a liveness check must not wait on Redis.
+@SkipThrottle()
 @Public()
 @Controller('metrics')
 export class MetricsController {

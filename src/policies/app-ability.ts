@@ -106,7 +106,7 @@ export function buildAbility(rules: RawRuleOf<AppAbility>[]): AppAbility {
     if (!rule.conditions || typeof subject !== 'string' || !(SUBJECTS as readonly string[]).includes(subject)) return rule;
     return { ...rule, conditions: canonicalConditions(rule.conditions as Record<string, unknown>, fieldsOf(subject as SubjectName)) };
   });
-  void canonicalRules; return createMongoAbility<AppAbility>(rules, { conditionsMatcher });
+  return createMongoAbility<AppAbility>(canonicalRules as RawRuleOf<AppAbility>[], { conditionsMatcher });
 }
 
 /** A record as the policy engine sees it: plain fields, dates as ISO strings, NULLs kept. */

@@ -12,6 +12,7 @@ const RULE_KEYS = new Set(['action', 'subject', 'conditions', 'fields', 'inverte
 const COMPARISONS = new Set(['$lt', '$lte', '$gt', '$gte']);
 const FIELD_OPERATORS = new Set(['$eq', '$ne', '$in', '$nin', '$exists', ...COMPARISONS]);
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+type ConditionType = FieldType | 'jsonText';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
@@ -71,6 +72,8 @@ function validateConditions(
   fail: (field: string, message: string) => void,
 ): void {
   if (!isPlainObject(conditions)) return fail(at, 'must be an object');
+  // An empty condition means "no condition": grant nothing by accident; omit `conditions` instead.
+  if (!Object.keys(conditions).length) return fail(at, 'must not be empty (omit it for an unconditional rule)');
   if (depth > MAX_DEPTH) return fail(at, `is nested deeper than ${MAX_DEPTH} levels`);
   for (const [key, value] of Object.entries(conditions)) {
     const here = `${at}.${key}`;
@@ -89,16 +92,20 @@ function validateConditions(
   }
 }
 
-/** A column, or a dotted path into a JSON column (`details.reason`). */
-function fieldType(key: string, fields: Record<string, FieldType>): FieldType | undefined {
+// Names Object.prototype answers to: a JSON path through them would not mean a stored key.
+const PROTOTYPE_NAMES = new Set([...Object.getOwnPropertyNames(Object.prototype), '__proto__', 'prototype']);
+const isJsonKey = (segment: string) => /^[A-Za-z0-9_]{1,64}$/.test(segment) && !PROTOTYPE_NAMES.has(segment);
+
+/** A column, or a dotted path into a JSON column (`details.reason`, compared as text). */
+function fieldType(key: string, fields: Record<string, FieldType>): ConditionType | undefined {
   const [head, ...rest] = key.split('.');
   if (!Object.prototype.hasOwnProperty.call(fields, head)) return undefined;
   const type = fields[head];
-  if (rest.length) return type === 'json' && rest.every((p) => /^[A-Za-z0-9_]{1,64}$/.test(p)) ? 'string' : undefined;
+  if (rest.length) return type === 'json' && rest.every(isJsonKey) ? 'jsonText' : undefined;
   return type === 'list' || type === 'json' || type === 'computed' ? undefined : type;
 }
 
-function validateFieldCondition(value: unknown, type: FieldType, at: string, fail: (field: string, message: string) => void): void {
+function validateFieldCondition(value: unknown, type: ConditionType, at: string, fail: (field: string, message: string) => void): void {
   if (!isPlainObject(value)) return validateValue(value, type, at, fail);
   if (!Object.keys(value).length) return fail(at, 'must name at least one operator');
   for (const [op, operand] of Object.entries(value)) {
@@ -111,14 +118,15 @@ function validateFieldCondition(value: unknown, type: FieldType, at: string, fai
       if (!Array.isArray(operand) || operand.length > MAX_LIST) fail(here, `must be an array of at most ${MAX_LIST} values`);
       else operand.forEach((v, i) => validateValue(v, type, `${here}[${i}]`, fail));
     } else if (COMPARISONS.has(op)) {
-      if (type === 'boolean' || type === 'uuid') fail(here, `cannot compare a ${type} field`);
+      // uuids and booleans have no useful order; JSON text has the database's collation, not "C".
+      if (type === 'boolean' || type === 'uuid' || type === 'jsonText') fail(here, `cannot compare a ${type === 'jsonText' ? 'JSON' : type} field`);
       else if (operand === null) fail(here, 'cannot compare with null');
       else validateValue(operand, type, here, fail);
     } else validateValue(operand, type, here, fail);
   }
 }
 
-function validateValue(value: unknown, type: FieldType, at: string, fail: (field: string, message: string) => void): void {
+function validateValue(value: unknown, type: ConditionType, at: string, fail: (field: string, message: string) => void): void {
   if (value === null) return;
   if (typeof value === 'string' && value.includes('${')) {
     if (!Object.prototype.hasOwnProperty.call(PLACEHOLDERS, value)) return fail(at, `unknown placeholder; use ${Object.keys(PLACEHOLDERS).join(' or ')}`);
@@ -127,9 +135,10 @@ function validateValue(value: unknown, type: FieldType, at: string, fail: (field
   }
   const ok =
     (type === 'uuid' && typeof value === 'string' && UUID.test(value)) ||
-    (type === 'string' && typeof value === 'string' && value.length <= MAX_STRING) ||
+    ((type === 'string' || type === 'jsonText') && typeof value === 'string' && value.length <= MAX_STRING) ||
     (type === 'number' && typeof value === 'number' && Number.isFinite(value)) ||
     (type === 'boolean' && typeof value === 'boolean') ||
-    (type === 'date' && typeof value === 'string' && !Number.isNaN(Date.parse(value)) && /^\d{4}-\d{2}-\d{2}T[\d:.]+Z$/.test(value));
-  if (!ok) fail(at, `must be a ${type === 'date' ? 'UTC ISO 8601 timestamp' : type}${type === 'string' ? ` of at most ${MAX_STRING} characters` : ''} or null`);
+    (type === 'date' && typeof value === 'string' && !Number.isNaN(Date.parse(value)) && /^[1-9]\d{3}-\d{2}-\d{2}T[\d:.]+Z$/.test(value));
+  const name = type === 'date' ? 'UTC ISO 8601 timestamp (years 1000–9999)' : type === 'jsonText' ? 'string' : type;
+  if (!ok) fail(at, `must be a ${name}${type === 'string' || type === 'jsonText' ? ` of at most ${MAX_STRING} characters` : ''} or null`);
 }

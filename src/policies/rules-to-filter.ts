@@ -9,15 +9,21 @@ export type Filter = Record<string, unknown>;
  * a filter: MikroORM drops `{}` and `{ $and: [] }` from `$or` and `$not`, so `$not: {}` would
  * match everything and `$or: [{}, x]` only `x`.
  */
-const MATCH_ALL: Filter = { id: { $nin: [] } };
-const MATCH_NOTHING: Filter = { id: { $in: [] } };
+const matchAll = (): Filter => ({ id: { $nin: [] } });
+const matchNothing = (): Filter => ({ id: { $in: [] } });
 const isOperatorObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).some((k) => k.startsWith('$'));
 
-/** `a.b.c` → `{ a: { b: { c: value } } }` (MikroORM's JSON property queries). */
+/**
+ * `a.b.c` → `{ a: { b: { c: value } } }` (MikroORM's JSON property queries). MikroORM cannot
+ * express a JSON key named like an `Object.prototype` member: `__proto__` vanishes from the query
+ * (a grant would match everything), `constructor` compares the whole column, `toString` throws.
+ * Such a path fails closed here; the validator should refuse it with a 400.
+ */
 function at(path: string, value: unknown): Filter {
-  return path
-    .split('.')
+  const keys = path.split('.');
+  if (keys.some((key) => key in Object.prototype)) throw new Error(`field ${path} has no SQL translation`);
+  return keys
     .reverse()
     .reduce<unknown>((inner, key) => ({ [key]: inner }), value) as Filter;
 }
@@ -41,13 +47,13 @@ function fieldFilter(path: string, op: string, value: unknown): Filter {
       const values = list.filter((v) => v !== null);
       const parts = values.length ? [both(notNull, at(path, { $in: values }))] : [];
       if (values.length !== list.length) parts.push(isNull);
-      return parts.length ? either(...parts) : MATCH_NOTHING;
+      return parts.length ? either(...parts) : matchNothing();
     }
     case '$nin': {
       const list = value as unknown[];
       const values = list.filter((v) => v !== null);
       const excludesNull = values.length !== list.length;
-      if (!values.length) return excludesNull ? notNull : MATCH_ALL;
+      if (!values.length) return excludesNull ? notNull : matchAll();
       return excludesNull ? both(notNull, at(path, { $nin: values })) : either(isNull, at(path, { $nin: values }));
     }
     case '$exists':
@@ -74,7 +80,7 @@ export function conditionsToFilter(conditions: Record<string, unknown>): Filter 
       parts.push(fieldFilter(key, '$eq', value));
     }
   }
-  if (!parts.length) return MATCH_ALL;
+  if (!parts.length) return matchAll();
   return parts.length === 1 ? parts[0] : { $and: parts };
 }
 

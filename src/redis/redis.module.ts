@@ -15,6 +15,7 @@ export class RedisConnection implements OnApplicationShutdown {
     this.client = config.redis.url
       ? new Redis(config.redis.url, {
           enableOfflineQueue: false,
+          enableAutoPipelining: true,
           maxRetriesPerRequest: 1,
           connectTimeout: 2000,
           lazyConnect: false,

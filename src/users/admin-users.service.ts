@@ -70,7 +70,7 @@ export class AdminUsersService {
     if (query.status) where.push({ status: query.status });
     if (query.role) where.push({ roles: { name: query.role } });
     const [rows, total] = await this.em.findAndCount(User, { $and: where }, {
-      orderBy: { createdAt: 'desc', id: 'asc' },
+      orderBy: { createdAt: 'desc', id: 'desc' },
       limit: query.limit,
       offset: query.offset,
       populate: ['roles'],

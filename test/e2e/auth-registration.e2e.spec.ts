@@ -391,11 +391,11 @@ describe('Registration without email verification', () => {
     await sink?.close();
   });
 
-  it('EMAIL_VERIFICATION_REQUIRED=false: the account is active and verified at once, no link is mailed', async () => {
+  it('EMAIL_VERIFICATION_REQUIRED=false: the account is active at once (its email still unverified: not proof of the mailbox), no link is mailed', async () => {
     const email = uniqueEmail('instant');
     const res = await register(t, { email, password: STRONG_PASSWORD, displayName: 'Instant' });
     expect(res.statusCode).toBe(202);
-    expect(await userRow(t, email)).toMatchObject({ status: 'active', email_verified: true, roles: ['viewer'] });
+    expect(await userRow(t, email)).toMatchObject({ status: 'active', email_verified: false, roles: ['viewer'] });
     expect((await login(t, email, STRONG_PASSWORD)).statusCode).toBe(200);
     expect(await mailJobsTo(t, email)).toEqual([]);
 

@@ -64,8 +64,8 @@ export class GoogleAccountService {
         const claimed = !existing.emailVerified;
         if (claimed) {
           await tx.execute(
-            `UPDATE users SET password_hash = NULL, email_verified = true, status = 'active', updated_at = now() WHERE id = ?`,
-            [existing.id],
+            `UPDATE users SET password_hash = NULL, email_verified = true, status = 'active', display_name = ?, updated_at = now() WHERE id = ?`,
+            [displayName, existing.id],
           );
           await this.emailTokens.revokeAll(tx, existing.id, EmailTokenPurpose.VerifyEmail);
           await this.emailTokens.revokeAll(tx, existing.id, EmailTokenPurpose.ResetPassword);

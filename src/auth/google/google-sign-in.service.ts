@@ -28,7 +28,10 @@ export class GoogleSignInService {
   async start(strategy: GoogleStrategy | null, request: FastifyRequest, reply: FastifyReply): Promise<string> {
     if (!strategy || !this.config.google) throw googleNotConfigured();
     const domains = this.config.google.allowedDomains;
-    const outcome = await runStrategy(strategy, request, reply, { scope: GOOGLE_SCOPE, ...(domains.length === 1 ? { hd: domains[0] } : {}) });
+    // The start route only ever starts a flow. passport-oauth2 treats a request carrying `code` or
+    // `error` as a callback, so it sees this request without its query string and body.
+    const startRequest = Object.create(request, { query: { value: {} }, body: { value: undefined } }) as FastifyRequest;
+    const outcome = await runStrategy(strategy, startRequest, reply, { scope: GOOGLE_SCOPE, ...(domains.length === 1 ? { hd: domains[0] } : {}) });
     if (outcome.kind !== 'redirect') throw new DomainError('unavailable', 'Could not start Google sign-in');
     return outcome.url;
   }

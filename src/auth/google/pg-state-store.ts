@@ -50,7 +50,16 @@ export class PgStateStore {
       .then((rows) => {
         const row = rows[0] as { verifier_ciphertext: string; key_id: string; browser_hash: string; expires_at: Date } | undefined;
         if (!row || !browserHash || row.browser_hash !== browserHash || new Date(row.expires_at).getTime() <= Date.now()) return fail();
-        callback(null, this.box.open({ keyId: row.key_id, ciphertext: row.verifier_ciphertext }, state));
+        let verifier: string;
+        try {
+          // Throws when the verifier was sealed under a key this instance lacks (MFA_ENCRYPTION_KEY
+          // differs between instances, or was rotated without MFA_PREVIOUS_ENCRYPTION_KEYS). Thrown
+          // here, inside .then(), it would never reach passport and the request would hang.
+          verifier = this.box.open({ keyId: row.key_id, ciphertext: row.verifier_ciphertext }, state);
+        } catch (err) {
+          return callback(err as Error);
+        }
+        callback(null, verifier);
       }, (err: Error) => callback(err));
   }
 }

@@ -5,6 +5,7 @@ import { DomainError } from '../../common/problem/domain-error';
 import { AppConfig } from '../../config/app-config';
 import { User, UserStatus } from '../../users/user.entity';
 import { LockoutService } from '../lockout/lockout.service';
+import { TotpService } from '../mfa/totp.service';
 import { PasswordHasher } from '../passwords/password-hasher';
 
 export const invalidCredentials = () => new DomainError('invalidCredentials', 'Invalid credentials');
@@ -21,6 +22,7 @@ export class PasswordLoginService {
     private readonly hasher: PasswordHasher,
     private readonly lockout: LockoutService,
     private readonly audit: AuditService,
+    private readonly totp: TotpService,
     @Inject(AppConfig) private readonly config: AppConfig,
   ) {}
 
@@ -48,7 +50,9 @@ export class PasswordLoginService {
     if (!user.emailVerified && this.config.registration.emailVerificationRequired) {
       return this.fail(user.id, email, 'email_not_verified', new DomainError('emailNotVerified', 'Verify your email address before signing in'));
     }
-    await this.lockout.recordSuccess(user);
+    // With TOTP the sign-in is not complete yet: the failure count is cleared after the second
+    // factor, else wrong codes could be retried forever by signing in again.
+    if (!(await this.totp.isEnabled(user.id))) await this.lockout.recordSuccess(user);
     if (this.hasher.needsRehash(user.passwordHash)) {
       user.passwordHash = await this.hasher.hash(password);
       await this.em.flush();

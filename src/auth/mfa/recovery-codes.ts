@@ -1,6 +1,7 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
+import { DomainError } from '../../common/problem/domain-error';
 import { PasswordHasher } from '../passwords/password-hasher';
 
 export const RECOVERY_CODE_COUNT = 10;
@@ -25,10 +26,16 @@ export function normalizeRecoveryCode(code: string): string {
 export class RecoveryCodes {
   constructor(private readonly hasher: PasswordHasher) {}
 
-  /** Replaces the user's set inside `tx`; returns the new codes in clear, for the user to keep. */
+  /**
+   * Replaces the user's set inside `tx`; returns the new codes in clear, for the user to keep.
+   * The active factor's row is locked first, so concurrent replacements run one after the other
+   * and exactly one set survives (without it, each DELETE misses the other's fresh rows).
+   */
   async replace(tx: EntityManager, userId: string): Promise<string[]> {
     const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newCode);
     const hashes = await Promise.all(codes.map((c) => this.hasher.hash(c)));
+    const factor: unknown[] = await tx.execute(`SELECT id FROM totp_factors WHERE user_id = ? AND status = 'active' FOR UPDATE`, [userId]);
+    if (!factor.length) throw new DomainError('conflict', 'TOTP is not enabled');
     await tx.execute('DELETE FROM recovery_codes WHERE user_id = ?', [userId]);
     for (const hash of hashes) {
       await tx.execute('INSERT INTO recovery_codes (id, user_id, code_hash) VALUES (gen_random_uuid(), ?, ?)', [userId, hash]);

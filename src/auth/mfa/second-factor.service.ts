@@ -38,7 +38,7 @@ export class SecondFactorService {
   async completeChallenge(mfaToken: string, factor: SecondFactor): Promise<VerifiedSecondStep> {
     const challenge = await this.challenges.attempt(mfaToken);
     if (!challenge) throw invalidCode();
-    const locked = await this.isLocked(challenge.userId);
+    const locked = await this.lockout.isLockedNow(challenge.userId);
     const ok = !locked && (await this.check(challenge.userId, factor));
     if (!ok) {
       await this.fail(challenge.userId, factor, locked ? 'locked' : 'wrong_code');
@@ -50,11 +50,11 @@ export class SecondFactorService {
     return { userId: challenge.userId, amr: [...new Set([...challenge.amr, 'otp'])] };
   }
 
-  /** Re-verification of a signed-in user's factor (disable, regenerate codes). */
+  /** Re-verification of a signed-in user's factor (disable, regenerate codes: both take it in the body's `code`). */
   async verifyForUser(userId: string, factor: SecondFactor): Promise<void> {
     if (!(await this.check(userId, factor))) {
       await this.fail(userId, factor, 'wrong_code');
-      throw new DomainError('validation', 'The request is invalid', [{ field: factor.code !== undefined ? 'code' : 'recoveryCode', message: 'is not valid' }]);
+      throw new DomainError('validation', 'The request is invalid', [{ field: 'code', message: 'is not valid' }]);
     }
   }
 
@@ -63,11 +63,6 @@ export class SecondFactorService {
     if (factor.code !== undefined) return this.totp.verifyAndConsume(userId, factor.code, em);
     if (factor.recoveryCode !== undefined) return this.recoveryCodes.consume(em, userId, factor.recoveryCode);
     return false;
-  }
-
-  private async isLocked(userId: string): Promise<boolean> {
-    const rows: { locked_until: Date | null }[] = await this.em.fork().execute('SELECT locked_until FROM users WHERE id = ?', [userId]);
-    return this.lockout.isLocked({ lockedUntil: rows[0]?.locked_until ?? null });
   }
 
   private async fail(userId: string, factor: SecondFactor, reason: string): Promise<void> {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { hash, parseOptions, verify, type Algorithm, type Options, type Version } from '@node-rs/argon2';
 import { AppConfig } from '../../config/app-config';
 import { normalizePassword } from './password-policy';
@@ -14,10 +14,15 @@ const VERSION_0X13 = 1 as Version.V0x13;
  * thread pool, so a login never blocks the event loop for the tens of milliseconds a hash takes.
  */
 @Injectable()
-export class PasswordHasher {
+export class PasswordHasher implements OnModuleInit {
   private dummy?: Promise<string>;
 
   constructor(@Inject(AppConfig) private readonly config: AppConfig) {}
+
+  /** Built at start, so the first unknown-email sign-in costs the same as any other. */
+  async onModuleInit(): Promise<void> {
+    await this.dummyHash();
+  }
 
   /** A PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`) with a fresh random salt. */
   hash(password: string): Promise<string> {

@@ -61,10 +61,9 @@ export class RegistrationService {
       const user = existing ?? em.create(User, { email: input.email, displayName: input.displayName });
       user.displayName = input.displayName;
       user.passwordHash = passwordHash;
-      if (!verificationRequired) {
-        user.status = UserStatus.Active;
-        user.emailVerified = true;
-      }
+      // Without required verification the account is usable at once, but its email stays
+      // unverified: it is not proof of the mailbox (a Google sign-in of the owner claims it).
+      if (!verificationRequired) user.status = UserStatus.Active;
       await em.flush();
       if (!existing) await grantRoles(em, user.id, [DEFAULT_ROLE]);
       const token = verificationRequired ? await this.emailTokens.issue(em, user.id, EmailTokenPurpose.VerifyEmail) : null;

@@ -1,12 +1,20 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
+
+/**
+ * Only plain decimal digits are a number here: `Number()` (what `@Type(() => Number)` applies)
+ * also reads '' and ' ' as 0, '0x10' as 16 and '1e2' as 100, so `?offset=` or `?limit=1e2`
+ * would be accepted. Anything else stays a string (or an array, for a repeated parameter) and
+ * fails `@IsInt()`.
+ */
+const decimal = ({ value }: { value: unknown }) => (typeof value === 'string' && /^\d{1,16}$/.test(value) ? Number(value) : value);
 
 /** `?limit=1..100 (default 20)&offset=0..`; anything else is a 400. */
 export class ListQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
   @IsOptional()
-  @Type(() => Number)
+  @Transform(decimal)
   @IsInt()
   @Min(1)
   @Max(100)
@@ -14,7 +22,7 @@ export class ListQuery {
 
   @ApiPropertyOptional({ minimum: 0, maximum: 1_000_000, default: 0 })
   @IsOptional()
-  @Type(() => Number)
+  @Transform(decimal)
   @IsInt()
   @Min(0)
   @Max(1_000_000)

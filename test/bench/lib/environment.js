@@ -1,0 +1,195 @@
+'use strict';
+// The system under test: a throw-away database on DATABASE_URL's server, and the production build
+// started as a child process (never in the load generator's process), with its memory sampled.
+const { spawn, execFileSync } = require('node:child_process');
+const { generateKeyPairSync, randomBytes } = require('node:crypto');
+const { createWriteStream, existsSync, mkdirSync, readFileSync } = require('node:fs');
+const net = require('node:net');
+const { dirname, join } = require('node:path');
+const { setInterval, clearInterval } = require('node:timers');
+const { setTimeout: sleep } = require('node:timers/promises');
+const { URL } = require('node:url');
+const { Client } = require('pg');
+
+const ROOT = join(__dirname, '..', '..', '..');
+const MAIN = join(ROOT, 'dist', 'src', 'main.js');
+const STALE_AFTER_MS = 3 * 3600_000;
+
+const adminUrl = () => process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+
+function databaseUrl(name) {
+  const url = new URL(adminUrl());
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+async function withClient(connectionString, fn) {
+  const client = new Client({ connectionString });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A fresh `bastion_bench_<ms>` database; leftovers of killed runs older than 3 h are dropped. */
+async function createDatabase() {
+  const name = `bastion_bench_${Date.now()}`;
+  await withClient(adminUrl(), async (c) => {
+    const stale = await c.query(`SELECT datname FROM pg_database WHERE datname ~ '^bastion_bench_[0-9]+$'`);
+    for (const { datname } of stale.rows) {
+      if (Date.now() - Number(datname.split('_')[2]) > STALE_AFTER_MS) await c.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+    }
+    await c.query(`CREATE DATABASE "${name}"`);
+  });
+  return { name, url: databaseUrl(name), drop: () => withClient(adminUrl(), (c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)) };
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** REDIS_URL, else the local default when something answers there; null runs without Redis. */
+async function reachableRedis() {
+  const url = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+  if (url === 'none') return null;
+  const { hostname, port } = new URL(url);
+  const open = await new Promise((resolve) => {
+    const socket = net.connect({ host: hostname, port: Number(port || 6379), timeout: 500 });
+    const done = (answer) => {
+      socket.destroy();
+      resolve(answer);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('timeout', () => done(false));
+    socket.once('error', () => done(false));
+  });
+  return open ? url : null;
+}
+
+/** Production secrets made for this run only. */
+function secrets() {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+  return { JWT_PRIVATE_KEY: privateKey, MFA_ENCRYPTION_KEY: randomBytes(32).toString('base64') };
+}
+
+function readStatus(pid) {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kib = (key) => Number((status.match(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm')) || [])[1] || 0);
+    return { rssKiB: kib('VmRSS'), hwmKiB: kib('VmHWM') };
+  } catch {
+    try {
+      const rssKiB = Number(execFileSync('ps', ['-o', 'rss=', '-p', String(pid)], { encoding: 'utf8' }).trim());
+      return { rssKiB, hwmKiB: 0 };
+    } catch {
+      return { rssKiB: 0, hwmKiB: 0 };
+    }
+  }
+}
+
+/**
+ * Starts `node dist/src/main.js` with NODE_ENV=production and waits for /health/ready. Its output
+ * goes to `logFile`; error-level lines (pino level ≥ 50) are counted for the report.
+ */
+async function startServer({ databaseUrl: dbUrl, redisUrl, admin, logFile, cpuProfileDir }) {
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run "npm run build" (npm run bench does)`);
+  const port = await freePort();
+  const env = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NODE_ENV: 'production',
+    PORT: String(port),
+    APP_URL: `http://127.0.0.1:${port}`,
+    LOG_LEVEL: 'warn',
+    DATABASE_URL: dbUrl,
+    ...(redisUrl ? { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: `bastion-bench-${Date.now()}:` } : {}),
+    THROTTLE_LIMIT: '1000000',
+    THROTTLE_AUTH_LIMIT: '1000000',
+    BOOTSTRAP_ADMIN_EMAIL: admin.email,
+    BOOTSTRAP_ADMIN_PASSWORD: admin.password,
+    ...secrets(),
+  };
+  const nodeArgs = ['-r', join(__dirname, 'exit-with-parent.js')];
+  if (cpuProfileDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`);
+  const child = spawn(process.execPath, [...nodeArgs, MAIN], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  mkdirSync(dirname(logFile), { recursive: true });
+  const log = createWriteStream(logFile);
+  const tail = [];
+  let errorLines = 0;
+  const onOutput = (chunk) => {
+    log.write(chunk);
+    for (const line of chunk.toString().split('\n').filter(Boolean)) {
+      tail.push(line);
+      if (tail.length > 40) tail.shift();
+      if (/"level":\s*(50|60)\b/.test(line)) errorLines++;
+    }
+  };
+  child.stdout.on('data', onOutput);
+  child.stderr.on('data', onOutput);
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  let exit = null;
+  exited.then((e) => (exit = e));
+
+  let stopping;
+  let peakRssKiB = 0;
+  const sampler = setInterval(() => (peakRssKiB = Math.max(peakRssKiB, readStatus(child.pid).rssKiB)), 250);
+  sampler.unref();
+
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (exit) throw new Error(`the server exited during start-up (${JSON.stringify(exit)}):\n${tail.join('\n')}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`the server was not ready within 120 s:\n${tail.join('\n')}`);
+    }
+    const ok = await globalThis
+      .fetch(`${baseUrl}/health/ready`)
+      .then((r) => r.ok)
+      .catch(() => false);
+    if (ok) break;
+    await sleep(250);
+  }
+
+  return {
+    baseUrl,
+    pid: child.pid,
+    errorLines: () => errorLines,
+    tail: () => tail.slice(),
+    memory: () => {
+      const now = readStatus(child.pid);
+      peakRssKiB = Math.max(peakRssKiB, now.rssKiB);
+      return { rssKiB: now.rssKiB, peakRssKiB: Math.max(peakRssKiB, now.hwmKiB) };
+    },
+    /** SIGTERM (graceful: the CPU profile, if any, is written), SIGKILL after 15 s. Idempotent. */
+    stop() {
+      stopping ??= stop();
+      return stopping;
+    },
+  };
+
+  async function stop() {
+    clearInterval(sampler);
+    if (!exit) {
+      child.kill('SIGTERM');
+      const timedOut = await Promise.race([exited.then(() => false), sleep(15_000).then(() => true)]);
+      if (timedOut) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+    }
+    await new Promise((resolve) => log.end(resolve));
+    return exited;
+  }
+}
+
+module.exports = { ROOT, createDatabase, reachableRedis, startServer, withClient };

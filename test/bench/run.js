@@ -1,0 +1,180 @@
+'use strict';
+// npm run bench: load benchmarks of the production build. Every figure is a ratio to something
+// measured in the same run (the /health/live baseline, the Argon2 bound), so that runs on
+// different machines and days compare. See test/bench/README.md.
+const os = require('node:os');
+const { join } = require('node:path');
+const { setTimeout } = require('node:timers');
+const { setTimeout: sleep } = require('node:timers/promises');
+const { loginRequests, refreshRequests } = require('./lib/auth-requests');
+const { ROOT, createDatabase, reachableRedis, startServer } = require('./lib/environment');
+const { argon2Bound, authorizationCost, documentView, naiveList } = require('./lib/in-process');
+const { measure, probe, stopAll } = require('./lib/load');
+const { judge, markdownTable, textTable, write } = require('./lib/report');
+const { ADMIN, login: signIn, preflight, seed } = require('./lib/seed');
+const { errors5xx, eventLoopLag, scrape } = require('./lib/server-metrics');
+
+const SECONDS = Number(process.env.BENCH_SECONDS || 8);
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS || 2);
+const CONNECTIONS = {
+  cheap: 50,
+  // A latency target is meaningless at saturation (p95 would be queueing only): the lists run
+  // with a few concurrent callers per core, and the table says how many.
+  list: 4,
+  // Argon2 dominates a login; a few connections per core keep the hashing threads busy.
+  login: 8,
+  refresh: 8,
+  storm: 16,
+};
+const RESULTS_DIR = join(ROOT, 'bench-results');
+const TIME_LIMIT_MS = 10 * 60_000;
+
+const log = (line) => process.stderr.write(`[bench] ${line}\n`);
+const cleanups = [];
+let cleaning;
+let aborting = false;
+
+function cleanUp() {
+  cleaning ??= (async () => {
+    while (cleanups.length) {
+      const [name, fn] = cleanups.pop();
+      try {
+        await fn();
+      } catch (err) {
+        log(`cleanup of ${name} failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+  })();
+  return cleaning;
+}
+
+function abort(code, reason) {
+  if (aborting) return;
+  aborting = true;
+  log(reason);
+  stopAll();
+  cleanUp().finally(() => process.exit(code));
+}
+
+const json = { 'content-type': 'application/json' };
+const bearer = (token) => ({ authorization: `Bearer ${token}` });
+const principal = (user, role) => ({ userId: user.id, sessionId: 'bench', departmentId: user.departmentId, roles: [role], amr: ['pwd'] });
+
+async function main() {
+  const startedAt = new Date().toISOString();
+  const loadBefore = os.loadavg();
+  const database = await createDatabase();
+  const keep = Boolean(process.env.BENCH_KEEP_DATABASE);
+  if (!keep) cleanups.push(['database', () => database.drop()]);
+  log(`database ${database.name}${keep ? ' (kept: BENCH_KEEP_DATABASE is set)' : ''}`);
+  const redisUrl = await reachableRedis();
+  const cpuProfileDir = process.env.BENCH_CPU_PROF ? join(RESULTS_DIR, 'profiles') : undefined;
+  const server = await startServer({ databaseUrl: database.url, redisUrl, admin: ADMIN, logFile: join(RESULTS_DIR, 'server.log'), cpuProfileDir });
+  cleanups.push(['server', () => server.stop()]);
+  log(`server pid ${server.pid} ready at ${server.baseUrl} (Redis: ${redisUrl ? 'yes' : 'no'})`);
+
+  const data = await seed(server.baseUrl, database.url);
+  log(`seeded ${data.documents} documents in ${data.seedSeconds.toFixed(1)} s`);
+  await preflight(server.baseUrl, data);
+  const { baseUrl } = server;
+  const scenarios = {};
+  const run = async (key, label, options) => {
+    log(`${label}: ${WARMUP_SECONDS} s warm-up + ${SECONDS} s`);
+    scenarios[key] = { label, ...(await measure({ baseUrl, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, ...options })), rssKiB: server.memory().rssKiB };
+    return scenarios[key];
+  };
+  const viewer = bearer(data.viewer.token);
+
+  await run('baseline', 'GET /health/live', { path: '/health/live', connections: CONNECTIONS.cheap });
+  await run('whoami', 'GET /api/v1/auth/whoami', { path: '/api/v1/auth/whoami', connections: CONNECTIONS.cheap, headers: viewer });
+  await run('usersMe', 'GET /api/v1/users/me', { path: '/api/v1/users/me', connections: CONNECTIONS.cheap, headers: viewer });
+  let nextId = 0;
+  await run('documentGet', 'GET /api/v1/documents/:id', {
+    path: '/api/v1/documents',
+    connections: CONNECTIONS.cheap,
+    headers: viewer,
+    requests: [{ setupRequest: (req) => ({ ...req, path: `/api/v1/documents/${data.readableIds[nextId++ % data.readableIds.length]}` }) }],
+  });
+  const listPath = '/api/v1/documents?limit=20';
+  await run('listViewer', `GET ${listPath} (viewer)`, { path: listPath, connections: CONNECTIONS.list, headers: viewer });
+  await run('listManager', `GET ${listPath} (manager)`, { path: listPath, connections: CONNECTIONS.list, headers: bearer(data.manager.token) });
+
+  log('naive list, authorization cost and Argon2 bound (in this process, server idle)');
+  const naiveListResult = await naiveList(database.url, { viewer: principal(data.viewer, 'viewer'), manager: principal(data.manager, 'manager') });
+  const authorization = await authorizationCost(database.url, principal(data.viewer, 'viewer'), await documentView(database.url, data.readableIds[0]));
+  const argon2 = await argon2Bound();
+
+  const login = { path: '/api/v1/auth/login', method: 'POST', headers: json };
+  const sessions = [];
+  await run('login', 'POST /api/v1/auth/login', { ...login, connections: CONNECTIONS.login, requests: loginRequests(data.loginPool, data.password, sessions) });
+  // Each run loses the tokens in flight when it stops (warm-up and measured run: two per
+  // connection); four per connection keep the queue from running dry.
+  const wanted = 4 * CONNECTIONS.refresh;
+  while (sessions.length < wanted) {
+    const batch = Array.from({ length: Math.min(4, wanted - sessions.length) }, (_, i) => signIn(baseUrl, data.loginPool[i]));
+    sessions.push(...(await Promise.all(batch)).map((pair) => pair.refreshToken));
+  }
+  log(`${sessions.length} sessions for the refresh scenario`);
+  await run('refresh', 'POST /api/v1/auth/refresh', { path: '/api/v1/auth/refresh', method: 'POST', headers: json, connections: CONNECTIONS.refresh, requests: refreshRequests(sessions) });
+
+  log(`login storm (${CONNECTIONS.storm} connections, ${SECONDS} s) with /health/live probed every 20 ms`);
+  await scrape(baseUrl); // resets the server's event-loop delay histogram
+  const storm = measure({ ...login, baseUrl, connections: CONNECTIONS.storm, seconds: SECONDS, warmupSeconds: 0, requests: loginRequests(data.loginPool, data.password) });
+  await sleep(1000);
+  const liveness = await probe({ baseUrl, path: '/health/live', seconds: Math.max(1, SECONDS - 2) });
+  scenarios.livenessDuringStorm = { label: 'GET /health/live during the storm', ...liveness, eventLoopLagMs: eventLoopLag(await scrape(baseUrl)) };
+  scenarios.loginStorm = { label: 'POST /api/v1/auth/login (storm)', ...(await storm) };
+
+  // The same baseline again: how far it drifted says how noisy the machine was during the run.
+  await run('baselineAgain', 'GET /health/live (again)', { path: '/health/live', connections: CONNECTIONS.cheap });
+
+  const memory = server.memory();
+  const serverErrors = errors5xx(await scrape(baseUrl));
+  const errorLogLines = server.errorLines();
+  const exit = await server.stop();
+  const shutdown = { ...exit, errorLogLines: server.errorLines() - errorLogLines };
+
+  const measured = { scenarios, naiveList: naiveListResult, authorization, argon2, server: { peakRssMb: Math.round(memory.peakRssKiB / 1024), errors5xx: serverErrors, errorLogLines, shutdown } };
+  const { checks, rows } = judge(measured);
+  write(join(RESULTS_DIR, 'latest.json'), {
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    machine: { cores: argon2.cores, cpu: os.cpus()[0]?.model, memoryMb: Math.round(os.totalmem() / 2 ** 20), node: process.version, loadavgBefore: loadBefore, loadavgAfter: os.loadavg() },
+    settings: { seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, connections: CONNECTIONS, redis: Boolean(redisUrl), documents: data.documents, departments: data.departmentIds.length, readable: data.readable },
+    ...measured,
+    checks,
+  });
+
+  const header = [
+    `Bastion benchmark, ${startedAt}: ${argon2.cores} cores (${os.cpus()[0]?.model}), Node ${process.version}, load average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`,
+    `Argon2id ${argon2.params}: median ${argon2.hashMsMedian} ms per hash (${argon2.samples} samples) → bound ${argon2.boundPerSecond} logins/s (cores ÷ hash time)`,
+    `${data.documents} documents in ${data.departmentIds.length} departments (viewer reads ${data.readable.viewer}, manager ${data.readable.manager}); Redis ${redisUrl ? 'on' : 'off'}; ${SECONDS} s per scenario after ${WARMUP_SECONDS} s warm-up`,
+  ];
+  const notes = [];
+  if (errorLogLines) notes.push(`The server logged ${errorLogLines} error lines under load: see bench-results/server.log`);
+  if (shutdown.errorLogLines || shutdown.code !== 0) notes.push(`Shutdown: exit code ${shutdown.code}, ${shutdown.errorLogLines} error lines: see bench-results/server.log`);
+  if (cpuProfileDir) notes.push(`CPU profile of the server: ${cpuProfileDir}`);
+  process.stdout.write(`\n${header.join('\n')}\n\n${textTable(rows)}\n\n${notes.map((n) => `${n}\n`).join('')}`);
+  process.stdout.write(`\nMarkdown:\n\n${header.map((h) => `${h}  `).join('\n')}\n\n${markdownTable(rows)}\n\nFull results: bench-results/latest.json\n`);
+}
+
+process.on('SIGINT', () => abort(130, 'interrupted: stopping the load and the server, dropping the database'));
+process.on('SIGTERM', () => abort(143, 'terminated: stopping the load and the server, dropping the database'));
+process.on('uncaughtException', (err) => abort(1, `failed: ${err.stack}`));
+process.on('unhandledRejection', (err) => abort(1, `failed: ${err instanceof Error ? err.stack : String(err)}`));
+setTimeout(() => abort(1, `still running after ${TIME_LIMIT_MS / 60_000} minutes: aborting`), TIME_LIMIT_MS).unref();
+
+main()
+  .then(async () => {
+    if (aborting) return;
+    await cleanUp();
+    process.exit(0);
+  })
+  .catch(async (err) => {
+    // After an interrupt, what fails is the work the clean-up cut short; abort() exits.
+    if (aborting) return;
+    log(`failed: ${err instanceof Error ? err.stack : String(err)}`);
+    stopAll();
+    await cleanUp();
+    process.exit(1);
+  });
