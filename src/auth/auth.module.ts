@@ -43,6 +43,7 @@ import { LocalStrategy } from './strategies/local.strategy';
 import { SessionCookieStrategy } from './strategies/session-cookie.strategy';
 import { TotpStrategy } from './strategies/totp.strategy';
 import { TokensModule } from './tokens/tokens.module';
+import { VerifiedTokenCache } from './tokens/verified-token-cache';
 
 /**
  * Who you are: sign-in, tokens, sessions and their revocation across instances. Global guards run
@@ -58,6 +59,7 @@ import { TokensModule } from './tokens/tokens.module';
     RevocationSet,
     PrincipalCache,
     PrincipalResolver,
+    VerifiedTokenCache,
     SessionService,
     CookieSessions,
     UserSessionsService,

@@ -6,7 +6,9 @@ import { safeEqual } from '../common/crypto/safe-equal';
 import { IS_PUBLIC } from '../common/decorators/public.decorator';
 import { DomainError } from '../common/problem/domain-error';
 import type { Principal } from './principal/principal';
+import { PrincipalResolver } from './principal/principal-resolver';
 import { SESSION_COOKIE } from './sessions/session-credentials';
+import { VerifiedTokenCache } from './tokens/verified-token-cache';
 
 export const BEARER_CHALLENGE = { 'www-authenticate': 'Bearer' };
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -53,14 +55,18 @@ export class AuthenticationGuard implements CanActivate {
   private readonly bearer = new BearerAuthGuard();
   private readonly cookie = new CookieAuthGuard();
 
-  constructor(private readonly reflector: Reflector) {}
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly verified: VerifiedTokenCache,
+    private readonly principals: PrincipalResolver,
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
     if (isPublic) return true;
     const request = context.switchToHttp().getRequest<FastifyRequest & { user?: Principal }>();
     if (request.headers.authorization) {
-      await this.bearer.canActivate(context);
+      await this.authenticateBearer(context, request);
     } else if (request.cookies?.[SESSION_COOKIE]) {
       await this.cookie.canActivate(context);
       assertCsrf(request, request.user!);
@@ -69,4 +75,24 @@ export class AuthenticationGuard implements CanActivate {
     }
     return true;
   }
+
+  private async authenticateBearer(context: ExecutionContext, request: FastifyRequest & { user?: Principal }): Promise<void> {
+    const token = bearerToken(request.headers.authorization);
+    const known = token ? this.verified.get(token) : undefined;
+    if (!known) {
+      await this.bearer.canActivate(context);
+      const { roles: _roles, departmentId: _departmentId, ...credential } = request.user!;
+      if (token) this.verified.remember(token, credential);
+      return;
+    }
+    // Verified before: only what can change — revocation, status, roles — is resolved again.
+    const principal = await this.principals.resolve(known);
+    if (!principal) refuse(undefined);
+    request.user = principal;
+  }
+}
+
+function bearerToken(header: string | undefined): string | undefined {
+  const match = /^Bearer ([A-Za-z0-9._~+/=-]{20,4096})$/.exec(header ?? '');
+  return match?.[1];
 }
