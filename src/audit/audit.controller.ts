@@ -1,6 +1,6 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { IsISO8601, IsOptional, IsString, IsUUID, Matches, MaxLength, NotContains } from 'class-validator';
+import { IsISO8601, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
 import { ListQuery, type Page } from '../common/pagination/pagination';
 import { Auth, type AuthContext } from '../policies/auth-context';
 import { CheckPolicy } from '../policies/check-policy.decorator';
@@ -17,7 +17,7 @@ const INSTANT_MESSAGE = { message: '$property must be a date (YYYY-MM-DD) or a d
 class AuditQueryDto extends ListQuery {
   @ApiPropertyOptional({ example: 'auth.login.failed' }) @IsOptional() @IsString() @Matches(/^[a-z._]{1,64}$/) type?: string;
   @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() actorId?: string;
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(64) @NotContains('\u0000', { message: '$property must not contain NUL characters' }) targetId?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(64) targetId?: string;
   @ApiPropertyOptional({ format: 'date-time' }) @IsOptional() @IsISO8601({ strict: true }) @Matches(INSTANT, INSTANT_MESSAGE) since?: string;
   @ApiPropertyOptional({ format: 'date-time' }) @IsOptional() @IsISO8601({ strict: true }) @Matches(INSTANT, INSTANT_MESSAGE) until?: string;
 }

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsString, Length, NotContains } from 'class-validator';
+import { IsString, Length } from 'class-validator';
 import { UuidPipe } from '../common/http/uuid.pipe';
 import { ListQuery, type Page } from '../common/pagination/pagination';
 import { Auth, type AuthContext } from '../policies/auth-context';
@@ -13,8 +13,6 @@ class DepartmentDto {
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
   @IsString()
   @Length(1, 100)
-  // PostgreSQL text cannot hold U+0000: refused here rather than failing in the database (500).
-  @NotContains('\u0000', { message: '$property must not contain NUL characters' })
   name!: string;
 }
 

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Max, MaxLength, Min, NotContains, ValidateIf } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Max, MaxLength, Min, ValidateIf } from 'class-validator';
 import { UuidPipe } from '../common/http/uuid.pipe';
 import { ListQuery, type Page } from '../common/pagination/pagination';
 import { Auth, type AuthContext } from '../policies/auth-context';
@@ -11,9 +11,6 @@ import { DocumentsService, type DocumentView } from './documents.service';
 const BODY_MAX = 100_000;
 /** `version` and the next one (version + 1) must fit the PostgreSQL integer column: beyond is bad input, not a 500. */
 const VERSION_MAX = 2_147_483_646;
-/** PostgreSQL text cannot hold U+0000: refused here rather than failing in the database (500). */
-const NUL = '\u0000';
-const NO_NUL = { message: '$property must not contain NUL characters' };
 /** Present → must be valid; explicit `null` is not "absent" (it would write NULL into a NOT NULL column). */
 const IfPresent = () => ValidateIf((_, value: unknown) => value !== undefined);
 
@@ -27,20 +24,19 @@ class DocumentListQueryDto extends ListQuery {
   @IsOptional()
   @IsString()
   @MaxLength(200)
-  @NotContains(NUL, NO_NUL)
   q?: string;
 }
 
 class CreateDocumentDto {
-  @ApiProperty({ minLength: 1, maxLength: 200 }) @IsString() @Length(1, 200) @NotContains(NUL, NO_NUL) title!: string;
-  @ApiProperty({ maxLength: BODY_MAX }) @IsString() @MaxLength(BODY_MAX) @NotContains(NUL, NO_NUL) body!: string;
+  @ApiProperty({ minLength: 1, maxLength: 200 }) @IsString() @Length(1, 200) title!: string;
+  @ApiProperty({ maxLength: BODY_MAX }) @IsString() @MaxLength(BODY_MAX) body!: string;
   @ApiPropertyOptional({ enum: Classification, default: Classification.Internal }) @IsOptional() @IsIn(Object.values(Classification)) classification?: Classification;
   @ApiPropertyOptional({ format: 'uuid', description: "Defaults to the caller's department" }) @IsOptional() @IsUUID() departmentId?: string;
 }
 
 class UpdateDocumentDto {
-  @ApiPropertyOptional({ minLength: 1, maxLength: 200 }) @IfPresent() @IsString() @Length(1, 200) @NotContains(NUL, NO_NUL) title?: string;
-  @ApiPropertyOptional({ maxLength: BODY_MAX }) @IfPresent() @IsString() @MaxLength(BODY_MAX) @NotContains(NUL, NO_NUL) body?: string;
+  @ApiPropertyOptional({ minLength: 1, maxLength: 200 }) @IfPresent() @IsString() @Length(1, 200) title?: string;
+  @ApiPropertyOptional({ maxLength: BODY_MAX }) @IfPresent() @IsString() @MaxLength(BODY_MAX) body?: string;
   @ApiPropertyOptional({ enum: Classification }) @IfPresent() @IsIn(Object.values(Classification)) classification?: Classification;
   @ApiProperty({ description: 'The version this change is based on; a stale one is 409', minimum: 1, maximum: VERSION_MAX }) @IsInt() @Min(1) @Max(VERSION_MAX) version!: number;
 }
