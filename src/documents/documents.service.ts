@@ -117,6 +117,8 @@ export class DocumentsService {
 
   async publish(auth: AuthContext, id: string): Promise<Partial<DocumentView>> {
     const document = await this.load(auth, 'publish', id);
+    // Publishing is idempotent: an already published document is answered as it is.
+    if (document.status === DocumentStatus.Published) return this.enforcer.visible(auth, 'Document', { ...toView(document) });
     return this.write(auth, document, { status: DocumentStatus.Published }, document.version, 'document.published');
   }
 

@@ -37,10 +37,12 @@ export class PoliciesGuard implements CanActivate {
     request.abilities = abilities;
     if (requirement && !abilities.ability.can(requirement.action, requirement.subject)) {
       const auth = { principal, ...abilities };
+      // The targeted record, when the route names one, so the audit trail says what was refused.
+      const target = (request as { params?: Record<string, unknown> }).params?.id ?? null;
       if (abilities.withMfa?.can(requirement.action, requirement.subject)) {
-        await this.enforcer.deny(auth, requirement.action, requirement.subject, null, 'requires MFA', new DomainError('mfaRequired', 'This requires a session verified with a second factor'));
+        await this.enforcer.deny(auth, requirement.action, requirement.subject, target, 'requires MFA', new DomainError('mfaRequired', 'This requires a session verified with a second factor'));
       }
-      await this.enforcer.deny(auth, requirement.action, requirement.subject, null, 'no rule allows it', new DomainError('forbidden', `You may not ${requirement.action} ${requirement.subject}`));
+      await this.enforcer.deny(auth, requirement.action, requirement.subject, target, 'no rule allows it', new DomainError('forbidden', `You may not ${requirement.action} ${requirement.subject}`));
     }
     return true;
   }
