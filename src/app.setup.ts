@@ -20,6 +20,8 @@ import { MetricsService } from './metrics/metrics.service';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
+const closingApps = new WeakSet<NestFastifyApplication>();
+
 /** Errors Node's HTTP parser raises before Fastify sees a request (bad bytes, huge headers). */
 function onClientError(error: Error & { code?: string }, socket: Socket): void {
   if (!socket.writable) {
@@ -84,6 +86,9 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
 
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    // While shutting down, a keep-alive connection is closed after the response it carries, so
+    // the server can finish closing once in-flight requests are done.
+    if (closingApps.has(app)) reply.header('connection', 'close');
     if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) {
       return sendProblem(reply, { problem: problem(400, 'HTTP/1.1 requests need a Host header'), unexpected: false });
     }
@@ -144,7 +149,13 @@ export function installShutdownHooks(app: NestFastifyApplication, config: AppCon
   const shutdown = (signal: NodeJS.Signals) => {
     if (closing) return;
     closing = true;
+    closingApps.add(app);
     logger.log(`${signal} received: finishing in-flight requests`);
+    // Requests already past onRequest answer on their keep-alive connection: close those
+    // connections as soon as they fall idle, or the server never finishes closing.
+    const server = app.getHttpServer() as { closeIdleConnections?: () => void };
+    const sweeper = setInterval(() => server.closeIdleConnections?.(), 50);
+    sweeper.unref();
     const timer = setTimeout(() => {
       logger.error('Graceful shutdown timed out; exiting');
       process.exit(1);

@@ -1,0 +1,321 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  ADMIN_EMAIL,
+  call,
+  clientIp,
+  type ClusterDatabase,
+  clusterSecrets,
+  createDatabase,
+  createUser,
+  type Instance,
+  loginTokens,
+  oneShot,
+  pollUntil,
+  type Reply,
+  startInstance,
+  startRedisServer,
+  STRONG_PASSWORD,
+  uniqueEmail,
+  withClient,
+} from './cluster';
+
+/**
+ * Two production builds (A and B, `node dist/src/main.js`) on one fresh PostgreSQL database and,
+ * when REDIS_URL is set, one Redis prefix. Everything goes through real HTTP. Instances trust
+ * X-Forwarded-For (TRUST_PROXY=true) so that each test can be its own client address for the
+ * per-IP rate limits.
+ */
+const AUTH_LIMIT = 6;
+const LOCKOUT_THRESHOLD = 4;
+const sharedRedis = process.env.REDIS_URL;
+
+let db: ClusterDatabase;
+let secrets: Record<string, string>;
+let A: Instance;
+let B: Instance;
+let adminToken: string;
+const extra: Instance[] = [];
+
+function baseEnv(): Record<string, string | undefined> {
+  return {
+    DATABASE_URL: db.url,
+    // One public URL for the whole cluster: it is the tokens' issuer (JWT_ISSUER defaults to it).
+    APP_URL: 'http://bastion-cluster.example.com',
+    TRUST_PROXY: 'true',
+    THROTTLE_LIMIT: '1000000',
+    THROTTLE_AUTH_LIMIT: String(AUTH_LIMIT),
+    LOCKOUT_THRESHOLD: String(LOCKOUT_THRESHOLD),
+    ...secrets,
+  };
+}
+
+const problemJson = (r: Reply) => r.contentType.startsWith('application/problem+json');
+const describeReply = (r: Reply) => `${r.status} ${r.contentType} ${r.text.slice(0, 300)}`;
+
+beforeAll(async () => {
+  db = await createDatabase();
+  secrets = clusterSecrets();
+  const redis = sharedRedis ? { REDIS_URL: sharedRedis, REDIS_KEY_PREFIX: `bastion-cluster-${Date.now()}:` } : {};
+  // A first: it migrates the fresh database; B then starts on the migrated schema.
+  A = await startInstance('A', { ...baseEnv(), ...redis });
+  B = await startInstance('B', { ...baseEnv(), ...redis });
+  adminToken = (await loginTokens(A, ADMIN_EMAIL, STRONG_PASSWORD)).accessToken;
+}, 180_000);
+
+afterAll(async () => {
+  await Promise.all([A, B, ...extra].filter(Boolean).map((i) => i.stop()));
+  await db?.drop();
+}, 60_000);
+
+describe('two instances behave as one', () => {
+  it('a login on A is accepted on B, and a logout on A is refused on B within 1 s', async () => {
+    const email = uniqueEmail('logout');
+    await createUser(A, adminToken, email, ['viewer']);
+    const tokens = await loginTokens(A, email, STRONG_PASSWORD);
+
+    const onB = await call(B, 'GET', '/api/v1/auth/whoami', { token: tokens.accessToken });
+    expect(onB.status).toBe(200);
+    expect((onB.body as { amr: string[] }).amr).toEqual(['pwd']);
+
+    const logout = await call(A, 'POST', '/api/v1/auth/logout', { token: tokens.accessToken });
+    expect(logout.status).toBeLessThan(300);
+    const elapsed = await pollUntil(async () => (await call(B, 'GET', '/api/v1/auth/whoami', { token: tokens.accessToken })).status === 401, 3000, 'B refuses');
+    expect(elapsed).toBeLessThan(1000);
+  });
+
+  it('a role change made on A is enforced on B within 1 s', async () => {
+    const email = uniqueEmail('promoted');
+    const id = await createUser(A, adminToken, email, ['viewer']);
+    const { accessToken } = await loginTokens(B, email, STRONG_PASSWORD);
+
+    const before = await call(B, 'GET', '/api/v1/users', { token: accessToken });
+    expect(before.status).toBe(403);
+
+    const patch = await call(A, 'PATCH', `/api/v1/users/${id}`, { token: adminToken, body: { roles: ['admin'] } });
+    expect(patch.status).toBe(200);
+    expect((patch.body as { roles: string[] }).roles).toEqual(['admin']);
+    const elapsed = await pollUntil(async () => (await call(B, 'GET', '/api/v1/users', { token: accessToken })).status === 200, 3000, 'B grants');
+    expect(elapsed).toBeLessThan(1000);
+    const whoami = await call(B, 'GET', '/api/v1/auth/whoami', { token: accessToken });
+    expect((whoami.body as { roles: string[] }).roles).toEqual(['admin']);
+  });
+
+  it('the same refresh token presented to A and B at once: both get pairs of the same session, no theft verdict', async () => {
+    const email = uniqueEmail('refresh');
+    await createUser(A, adminToken, email, ['viewer']);
+    const tokens = await loginTokens(A, email, STRONG_PASSWORD);
+    const sid = (await call(A, 'GET', '/api/v1/auth/whoami', { token: tokens.accessToken })).body as { sessionId: string };
+
+    const ip = clientIp();
+    const [ra, rb] = await Promise.all([
+      call(A, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: tokens.refreshToken }, ip }),
+      call(B, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: tokens.refreshToken }, ip }),
+    ]);
+    expect([ra.status, rb.status]).toEqual([200, 200]);
+    const pa = ra.body as { accessToken: string; refreshToken: string };
+    const pb = rb.body as { accessToken: string; refreshToken: string };
+    expect(pa.refreshToken).not.toBe(pb.refreshToken);
+
+    // Both new access tokens work on both instances and carry the original session id: not revoked.
+    for (const instance of [A, B]) {
+      for (const pair of [pa, pb]) {
+        const who = await call(instance, 'GET', '/api/v1/auth/whoami', { token: pair.accessToken });
+        expect(who.status).toBe(200);
+        expect((who.body as { sessionId: string }).sessionId).toBe(sid.sessionId);
+      }
+    }
+    // Still valid after the propagation window (a false theft verdict would revoke within 1 s).
+    await sleep(1200);
+    for (const instance of [A, B]) {
+      expect((await call(instance, 'GET', '/api/v1/auth/whoami', { token: pa.accessToken })).status).toBe(200);
+      expect((await call(instance, 'GET', '/api/v1/auth/whoami', { token: pb.accessToken })).status).toBe(200);
+    }
+  });
+
+  it(`lockout is counted across both: ${LOCKOUT_THRESHOLD} failures split over A and B lock the account, ${LOCKOUT_THRESHOLD - 1} do not`, async () => {
+    const wrong = (instance: Instance, email: string) =>
+      call(instance, 'POST', '/api/v1/auth/login', { body: { email, password: 'wrong horse battery staple' }, ip: clientIp() });
+    const right = (instance: Instance, email: string) =>
+      call(instance, 'POST', '/api/v1/auth/login', { body: { email, password: STRONG_PASSWORD }, ip: clientIp() });
+
+    // One short of the threshold (A, B, A): the right password still works.
+    const almost = uniqueEmail('almost');
+    await createUser(A, adminToken, almost, ['viewer']);
+    for (const instance of [A, B, A]) expect((await wrong(instance, almost)).status).toBe(401);
+    expect((await right(B, almost)).status).toBe(200);
+
+    // The threshold (A, B, A, B): locked on both instances.
+    const locked = uniqueEmail('locked');
+    await createUser(A, adminToken, locked, ['viewer']);
+    for (const instance of [A, B, A, B]) expect((await wrong(instance, locked)).status).toBe(401);
+    const onA = await right(A, locked);
+    const onB = await right(B, locked);
+    expect(onA.status).toBe(401);
+    expect(onB.status).toBe(401);
+    expect(problemJson(onA)).toBe(true);
+  });
+
+  if (sharedRedis) {
+    it(`rate limits are counted across both (shared Redis): ${AUTH_LIMIT} auth requests split over A and B, the next is 429 on either`, async () => {
+      const ip = clientIp();
+      const attempt = (instance: Instance) =>
+        call(instance, 'POST', '/api/v1/auth/login', { body: { email: uniqueEmail('nobody'), password: 'not the password at all' }, ip });
+      const statuses: number[] = [];
+      for (let i = 0; i < AUTH_LIMIT; i++) statuses.push((await attempt(i % 2 === 0 ? A : B)).status);
+      expect(statuses).toEqual(Array(AUTH_LIMIT).fill(401));
+      const limitedA = await attempt(A);
+      const limitedB = await attempt(B);
+      expect(limitedA.status).toBe(429);
+      expect(limitedB.status).toBe(429);
+      expect(problemJson(limitedB)).toBe(true);
+      // Another client address is not affected.
+      expect((await call(B, 'POST', '/api/v1/auth/login', { body: { email: uniqueEmail('nobody'), password: 'x'.repeat(12) }, ip: clientIp() })).status).toBe(401);
+    });
+  } else {
+    it(`rate limits are counted per instance without Redis: ${AUTH_LIMIT} per instance, not ${AUTH_LIMIT} in all`, async () => {
+      const ip = clientIp();
+      const attempt = (instance: Instance) =>
+        call(instance, 'POST', '/api/v1/auth/login', { body: { email: uniqueEmail('nobody'), password: 'not the password at all' }, ip });
+      const statuses: number[] = [];
+      for (let i = 0; i < AUTH_LIMIT + 1; i++) statuses.push((await attempt(i % 2 === 0 ? A : B)).status);
+      expect(statuses).toEqual(Array(AUTH_LIMIT + 1).fill(401));
+      // A has seen ceil((N+1)/2) of them; it refuses only after N of its own.
+      const onA: number[] = [];
+      for (let i = Math.ceil((AUTH_LIMIT + 1) / 2); i < AUTH_LIMIT; i++) onA.push((await attempt(A)).status);
+      expect(onA.every((s) => s === 401)).toBe(true);
+      expect((await attempt(A)).status).toBe(429);
+    });
+  }
+});
+
+describe('faults', () => {
+  it('PostgreSQL connections killed under load: only 2xx or 503 problem+json, then both recover by themselves and a revocation made meanwhile holds', async () => {
+    const email = uniqueEmail('fault');
+    await createUser(A, adminToken, email, ['viewer']);
+    const victim = await loginTokens(A, email, STRONG_PASSWORD);
+    expect((await call(B, 'GET', '/api/v1/auth/whoami', { token: victim.accessToken })).status).toBe(200); // cached on B
+
+    const replies: Reply[] = [];
+    const failures: string[] = [];
+    let running = true;
+    const worker = async (instance: Instance, path: string) => {
+      while (running) {
+        try {
+          replies.push(await call(instance, 'GET', path, { token: adminToken }));
+        } catch (err) {
+          failures.push(`${instance.name} ${path}: ${String(err)}`);
+        }
+      }
+    };
+    const workers = [A, B].flatMap((i) => [worker(i, '/api/v1/users'), worker(i, '/api/v1/users?limit=5'), worker(i, '/api/v1/auth/whoami')]);
+    const kill = () =>
+      withClient(db.url, (c) => c.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [db.name]));
+    let killed = 0;
+    for (let i = 0; i < 3; i++) {
+      await sleep(400);
+      killed += (await kill()).rowCount ?? 0;
+    }
+    // Revoke the victim's session on A while B's listener connection is (or was just) gone.
+    await pollUntil(async () => (await call(A, 'POST', '/api/v1/auth/logout', { token: victim.accessToken })).status < 300, 15_000, 'logout on A');
+    await sleep(400);
+    running = false;
+    await Promise.all(workers);
+
+    expect(killed).toBeGreaterThan(0);
+    expect(failures).toEqual([]);
+    const bad = replies.filter((r) => !(r.status >= 200 && r.status < 300) && !(r.status === 503 && problemJson(r)));
+    expect(bad.map(describeReply)).toEqual([]);
+    expect(replies.length).toBeGreaterThan(20);
+
+    // Both serve again without a restart.
+    for (const instance of [A, B]) {
+      await pollUntil(async () => (await call(instance, 'GET', '/health/ready')).status === 200, 15_000, `${instance.name} ready`);
+      const login = await call(instance, 'POST', '/api/v1/auth/login', { body: { email: ADMIN_EMAIL, password: STRONG_PASSWORD }, ip: clientIp() });
+      expect(login.status).toBe(200);
+      expect((await call(instance, 'GET', '/api/v1/users', { token: adminToken })).status).toBe(200);
+    }
+    // B resynchronised: the logout made on A during the outage is enforced on B.
+    await pollUntil(async () => (await call(B, 'GET', '/api/v1/auth/whoami', { token: victim.accessToken })).status === 401, 5000, 'B enforces the revocation');
+    // And propagation works again within 1 s.
+    const fresh = await loginTokens(A, email, STRONG_PASSWORD);
+    expect((await call(B, 'GET', '/api/v1/auth/whoami', { token: fresh.accessToken })).status).toBe(200);
+    expect((await call(A, 'POST', '/api/v1/auth/logout', { token: fresh.accessToken })).status).toBeLessThan(300);
+    const elapsed = await pollUntil(async () => (await call(B, 'GET', '/api/v1/auth/whoami', { token: fresh.accessToken })).status === 401, 3000, 'B refuses');
+    expect(elapsed).toBeLessThan(1000);
+  });
+
+  it('SIGTERM during a burst: in-flight requests complete, new ones are refused, the instance exits 0, the other keeps serving', async () => {
+    // C hashes slowly (64 MiB, 2 passes) so that its logins are still being processed when SIGTERM arrives.
+    // The burst uses keep-alive connections (fetch): while closing, the server answers them with
+    // `Connection: close`, so they do not hold the shutdown open.
+    const C = await startInstance('C', {
+      ...baseEnv(),
+      ARGON2_MEMORY_KIB: '65536',
+      ARGON2_ITERATIONS: '2',
+      ...(sharedRedis ? { REDIS_URL: sharedRedis, REDIS_KEY_PREFIX: `bastion-cluster-c-${Date.now()}:` } : {}),
+    });
+    extra.push(C);
+    let done = 0;
+    const burst = Array.from({ length: 6 }, () =>
+      call(C, 'POST', '/api/v1/auth/login', { body: { email: ADMIN_EMAIL, password: STRONG_PASSWORD }, ip: clientIp() })
+        .then((reply) => String(reply.status))
+        .finally(() => (done += 1)),
+    );
+    await sleep(200);
+    C.child.kill('SIGTERM');
+    const pendingAtSigterm = burst.length - done;
+    await sleep(100);
+    const late = await oneShot(C, 'GET', '/health/live');
+    const statuses = await Promise.all(burst);
+    const exit = await C.exited;
+
+    expect(pendingAtSigterm).toBeGreaterThan(0);
+    expect(statuses).toEqual(Array(burst.length).fill('200'));
+    expect(late).toMatch(/^(ERR|503)/);
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect((await call(B, 'GET', '/api/v1/auth/whoami', { token: adminToken })).status).toBe(200);
+    expect((await call(B, 'GET', '/health/ready')).status).toBe(200);
+  });
+
+  it('Redis unavailable: the instance keeps serving on local rate-limit counters, readiness says 503, the fallback is counted', async () => {
+    const redis = await startRedisServer();
+    try {
+      const D = await startInstance('D', { ...baseEnv(), REDIS_URL: redis.url, REDIS_KEY_PREFIX: `bastion-cluster-d-${Date.now()}:` });
+      extra.push(D);
+      expect((await call(D, 'GET', '/health/ready')).status).toBe(200);
+      expect((await loginTokens(D, ADMIN_EMAIL, STRONG_PASSWORD)).accessToken).toBeTruthy();
+
+      await redis.stop();
+
+      const replies: Reply[] = [];
+      for (let i = 0; i < 3; i++) {
+        const login = await call(D, 'POST', '/api/v1/auth/login', { body: { email: ADMIN_EMAIL, password: STRONG_PASSWORD }, ip: clientIp() });
+        replies.push(login);
+        if (login.status === 200) replies.push(await call(D, 'GET', '/api/v1/auth/whoami', { token: (login.body as { accessToken: string }).accessToken }));
+      }
+      expect(replies.map(describeReply).filter((r) => !r.startsWith('2'))).toEqual([]);
+      expect(replies).toHaveLength(6);
+
+      await pollUntil(async () => (await call(D, 'GET', '/health/ready')).status === 503, 10_000, 'D not ready without Redis');
+      expect((await call(D, 'GET', '/health/live')).status).toBe(200);
+
+      // Rate limiting still works, on local counters.
+      const ip = clientIp();
+      const statuses: number[] = [];
+      for (let i = 0; i <= AUTH_LIMIT; i++) {
+        statuses.push((await call(D, 'POST', '/api/v1/auth/login', { body: { email: uniqueEmail('nobody'), password: 'not the password at all' }, ip })).status);
+      }
+      expect(statuses).toEqual([...Array(AUTH_LIMIT).fill(401), 429]);
+
+      const metrics = await call(D, 'GET', '/metrics');
+      expect(metrics.status).toBe(200);
+      const match = /^bastion_rate_limit_fallback_total(?:\{[^}]*\})? (\d+(?:\.\d+)?)$/m.exec(metrics.text);
+      expect(match).not.toBeNull();
+      expect(Number(match![1])).toBeGreaterThan(0);
+      // No 5xx other than the readiness probe's documented 503.
+      expect(D.errorLines().filter((l) => /"statusCode":\s*5\d\d/.test(l) && !l.includes('/health/ready'))).toEqual([]);
+    } finally {
+      await redis.stop();
+    }
+  });
+});
