@@ -13,9 +13,12 @@ const { measure, probe, stopAll } = require('./lib/load');
 const { judge, markdownTable, textTable, write } = require('./lib/report');
 const { ADMIN, login: signIn, preflight, seed } = require('./lib/seed');
 const { errors5xx, eventLoopLag, scrape } = require('./lib/server-metrics');
+const { judgeSoak, soak, stopSoak } = require('./lib/soak');
 
 const SECONDS = Number(process.env.BENCH_SECONDS || 8);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS || 2);
+// The load soak of issue 7 (two instances, mixed load) runs last; 0 leaves it out.
+const SOAK_SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? 120);
 const CONNECTIONS = {
   cheap: 50,
   // A latency target is meaningless at saturation (p95 would be queueing only): the lists run
@@ -27,7 +30,7 @@ const CONNECTIONS = {
   storm: 16,
 };
 const RESULTS_DIR = join(ROOT, 'bench-results');
-const TIME_LIMIT_MS = 10 * 60_000;
+const TIME_LIMIT_MS = 10 * 60_000 + (SOAK_SECONDS > 0 ? SOAK_SECONDS * 1000 + 2 * 60_000 : 0);
 
 const log = (line) => process.stderr.write(`[bench] ${line}\n`);
 const cleanups = [];
@@ -53,6 +56,7 @@ function abort(code, reason) {
   aborting = true;
   log(reason);
   stopAll();
+  stopSoak();
   cleanUp().finally(() => process.exit(code));
 }
 
@@ -131,27 +135,52 @@ async function main() {
   const memory = server.memory();
   const serverErrors = errors5xx(await scrape(baseUrl));
   const errorLogLines = server.errorLines();
+
+  // The soak: a second instance of the same deployment on the same database, then mixed load on both.
+  let soakResult;
+  let secondErrorLogLines = 0;
+  let soakErrorLogLines = 0;
+  if (SOAK_SECONDS > 0) {
+    const second = await startServer({ databaseUrl: database.url, redisUrl, admin: ADMIN, logFile: join(RESULTS_DIR, 'server-2.log'), shared: server.shared });
+    cleanups.push(['second server', () => second.stop()]);
+    log(`second server pid ${second.pid} ready at ${second.baseUrl}`);
+    soakResult = await soak({ servers: [server, second], data, databaseUrl: database.url, seconds: SOAK_SECONDS, log });
+    soakErrorLogLines = server.errorLines() - errorLogLines;
+    secondErrorLogLines = second.errorLines();
+    const secondExit = await second.stop();
+    soakResult.secondServerShutdown = { ...secondExit, errorLogLines: second.errorLines() - secondErrorLogLines };
+    soakResult.errorLogLines = { A: soakErrorLogLines, B: secondErrorLogLines };
+  }
+  const beforeStop = server.errorLines();
   const exit = await server.stop();
-  const shutdown = { ...exit, errorLogLines: server.errorLines() - errorLogLines };
+  const shutdown = { ...exit, errorLogLines: server.errorLines() - beforeStop };
 
   const measured = { scenarios, naiveList: naiveListResult, authorization, argon2, server: { peakRssMb: Math.round(memory.peakRssKiB / 1024), errors5xx: serverErrors, errorLogLines, shutdown } };
   const { checks, rows } = judge(measured);
+  if (soakResult) {
+    const judged = judgeSoak(soakResult);
+    Object.assign(checks, judged.checks);
+    rows.push(...judged.rows);
+  }
   write(join(RESULTS_DIR, 'latest.json'), {
     startedAt,
     finishedAt: new Date().toISOString(),
     machine: { cores: argon2.cores, cpu: os.cpus()[0]?.model, memoryMb: Math.round(os.totalmem() / 2 ** 20), node: process.version, loadavgBefore: loadBefore, loadavgAfter: os.loadavg() },
-    settings: { seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, connections: CONNECTIONS, redis: Boolean(redisUrl), documents: data.documents, departments: data.departmentIds.length, readable: data.readable },
+    settings: { seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, soakSeconds: SOAK_SECONDS, connections: CONNECTIONS, redis: Boolean(redisUrl), documents: data.documents, departments: data.departmentIds.length, readable: data.readable },
     ...measured,
+    soak: soakResult ?? null,
     checks,
   });
 
   const header = [
     `Bastion benchmark, ${startedAt}: ${argon2.cores} cores (${os.cpus()[0]?.model}), Node ${process.version}, load average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`,
     `Argon2id ${argon2.params}: median ${argon2.hashMsMedian} ms per hash (${argon2.samples} samples) → bound ${argon2.boundPerSecond} logins/s (cores ÷ hash time)`,
-    `${data.documents} documents in ${data.departmentIds.length} departments (viewer reads ${data.readable.viewer}, manager ${data.readable.manager}); Redis ${redisUrl ? 'on' : 'off'}; ${SECONDS} s per scenario after ${WARMUP_SECONDS} s warm-up`,
+    `${data.documents} documents in ${data.departmentIds.length} departments (viewer reads ${data.readable.viewer}, manager ${data.readable.manager}); Redis ${redisUrl ? 'on' : 'off'}; ${SECONDS} s per scenario after ${WARMUP_SECONDS} s warm-up${SOAK_SECONDS > 0 ? `; soak ${SOAK_SECONDS} s on 2 instances` : ''}`,
   ];
   const notes = [];
   if (errorLogLines) notes.push(`The server logged ${errorLogLines} error lines under load: see bench-results/server.log`);
+  if (soakErrorLogLines || secondErrorLogLines) notes.push(`During the soak the servers logged ${soakErrorLogLines} (A) and ${secondErrorLogLines} (B) error lines: see bench-results/server.log and server-2.log`);
+  if (soakResult && (soakResult.secondServerShutdown.errorLogLines || soakResult.secondServerShutdown.code !== 0)) notes.push(`Shutdown of the second server: exit code ${soakResult.secondServerShutdown.code}, ${soakResult.secondServerShutdown.errorLogLines} error lines: see bench-results/server-2.log`);
   if (shutdown.errorLogLines || shutdown.code !== 0) notes.push(`Shutdown: exit code ${shutdown.code}, ${shutdown.errorLogLines} error lines: see bench-results/server.log`);
   if (cpuProfileDir) notes.push(`CPU profile of the server: ${cpuProfileDir}`);
   process.stdout.write(`\n${header.join('\n')}\n\n${textTable(rows)}\n\n${notes.map((n) => `${n}\n`).join('')}`);

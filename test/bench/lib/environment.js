@@ -98,25 +98,29 @@ function readStatus(pid) {
 
 /**
  * Starts `node dist/src/main.js` with NODE_ENV=production and waits for /health/ready. Its output
- * goes to `logFile`; error-level lines (pino level ≥ 50) are counted for the report.
+ * goes to `logFile`; error-level lines (pino level ≥ 50) are counted for the report. A second
+ * instance of the same deployment passes the first one's `shared` (signing and MFA keys, Redis key
+ * prefix, APP_URL): the instances then accept each other's tokens and share Redis state.
  */
-async function startServer({ databaseUrl: dbUrl, redisUrl, admin, logFile, cpuProfileDir }) {
+async function startServer({ databaseUrl: dbUrl, redisUrl, admin, logFile, cpuProfileDir, shared }) {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run "npm run build" (npm run bench does)`);
   const port = await freePort();
+  // APP_URL is also the tokens' issuer: the instances of one deployment share it (their public URL).
+  const deployment = shared ?? { secrets: secrets(), redisKeyPrefix: `bastion-bench-${Date.now()}:`, appUrl: `http://127.0.0.1:${port}` };
   const env = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     NODE_ENV: 'production',
     PORT: String(port),
-    APP_URL: `http://127.0.0.1:${port}`,
+    APP_URL: deployment.appUrl,
     LOG_LEVEL: 'warn',
     DATABASE_URL: dbUrl,
-    ...(redisUrl ? { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: `bastion-bench-${Date.now()}:` } : {}),
+    ...(redisUrl ? { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: deployment.redisKeyPrefix } : {}),
     THROTTLE_LIMIT: '1000000',
     THROTTLE_AUTH_LIMIT: '1000000',
     BOOTSTRAP_ADMIN_EMAIL: admin.email,
     BOOTSTRAP_ADMIN_PASSWORD: admin.password,
-    ...secrets(),
+    ...deployment.secrets,
   };
   const nodeArgs = ['-r', join(__dirname, 'exit-with-parent.js')];
   if (cpuProfileDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`);
@@ -163,6 +167,9 @@ async function startServer({ databaseUrl: dbUrl, redisUrl, admin, logFile, cpuPr
   return {
     baseUrl,
     pid: child.pid,
+    shared: deployment,
+    /** VmRSS now, in KiB (0 once the process is gone). */
+    rssKiB: () => readStatus(child.pid).rssKiB,
     errorLines: () => errorLines,
     tail: () => tail.slice(),
     memory: () => {
