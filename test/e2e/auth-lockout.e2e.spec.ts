@@ -203,8 +203,9 @@ describe('account lockout (ASVS 6.1.1 / 6.3.1)', () => {
   describe('a lock that lands while a password is being checked', () => {
     let slow: TestApp;
     beforeAll(async () => {
-      // A costly hash (~250 ms) gives a wide, reliable window between reading the account and the verdict.
-      slow = await createTestApp({ database: t.database, env: { ARGON2_MEMORY_KIB: '65536', ARGON2_ITERATIONS: '4' } });
+      // A costly hash (~0.5–1 s even on a fast, idle machine) gives a wide, reliable window between
+      // reading the account and the verdict.
+      slow = await createTestApp({ database: t.database, env: { ARGON2_MEMORY_KIB: '262144', ARGON2_ITERATIONS: '8' } });
     });
     afterAll(() => slow.close());
 
@@ -213,7 +214,7 @@ describe('account lockout (ASVS 6.1.1 / 6.3.1)', () => {
       // Warm the route up, so that the account is read well within the first 100 ms below.
       expect((await login(slow, user.email, user.password)).statusCode).toBe(200);
       const inFlight = login(slow, user.email, user.password);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await new Promise((resolve) => setTimeout(resolve, 50));
       // What the fifth of a burst of failures does elsewhere, while this request is hashing.
       await em(slow).execute(`UPDATE users SET locked_until = now() + interval '15 minutes', lock_count = 1 WHERE id = ?`, [user.id]);
 
