@@ -18,7 +18,7 @@ import {
 import { GoogleIdp, type IdpClaims } from '../support/google-idp';
 import { extractToken, type SmtpSink, startSmtpSink } from '../support/smtp-sink';
 import { createTestApp, type TestApp } from '../support/test-app';
-import { secondsLeftInStep, totp } from '../support/totp';
+import { base32Encode, secondsLeftInStep, totp } from '../support/totp';
 
 /**
  * Google sign-in (issue 6) against a real local OpenID provider, without OAUTH_SUCCESS_REDIRECT /
@@ -49,12 +49,6 @@ function expectProblem(res: LightMyRequestResponse, status: number, type = 'abou
   expect(res.body).not.toMatch(/stack|at \w+ \(|SELECT|INSERT|UPDATE |DELETE |bastion-test-secret/);
   expect(res.headers.location).toBeUndefined();
   return body;
-}
-
-function base32Encode(bytes: Buffer): string {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  const bits = [...bytes].map((b) => b.toString(2).padStart(8, '0')).join('');
-  return (bits.match(/.{1,5}/g) ?? []).map((chunk) => alphabet[parseInt(chunk.padEnd(5, '0'), 2)]).join('');
 }
 
 describe('Google sign-in: start, callback and account resolution (issue 6; ASVS 6.8.1, V10)', () => {

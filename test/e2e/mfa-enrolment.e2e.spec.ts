@@ -1,12 +1,11 @@
 import { verify as argon2Verify, verifySync as argon2VerifySync } from '@node-rs/argon2';
 import type { LightMyRequestResponse } from 'fastify';
 import { decodeJwt } from 'jose';
-import { createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
-import { RecoveryCodes } from '../../src/auth/mfa/recovery-codes';
-import { SecretBox } from '../../src/auth/mfa/secret-box';
+import { createDecipheriv, randomUUID } from 'node:crypto';
 import { bearer, createUser, type CreatedUser, em, login, loginTokens } from '../support/auth-helpers';
+import { seedTotp } from '../support/mfa-helpers';
 import { createTestApp, type TestApp } from '../support/test-app';
-import { base32Decode, secondsLeftInStep, totp } from '../support/totp';
+import { base32Decode, steadyStep, totp, wrongCode } from '../support/totp';
 
 const PROBLEM_JSON = /^application\/problem\+json/;
 const VALIDATION = 'urn:bastion:problem:validation';
@@ -15,18 +14,6 @@ const ENABLE = '/api/v1/auth/mfa/totp/enable';
 const DISABLE = '/api/v1/auth/mfa/totp/disable';
 const RECOVERY_CODES = '/api/v1/auth/mfa/recovery-codes';
 const VERIFY = '/api/v1/auth/mfa/verify';
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** When a test depends on exact time steps, it must not straddle a step boundary. */
-async function steadyStep(seconds = 3): Promise<void> {
-  const left = secondsLeftInStep();
-  if (left < seconds) await sleep(left * 1000 + 150);
-}
-
-function wrongCode(secret: string): string {
-  const near = new Set([-2, -1, 0, 1, 2].map((s) => totp(secret, s)));
-  return ['000000', '111111', '222222', '333333', '444444', '555555', '666666'].find((c) => !near.has(c))!;
-}
 
 function expectProblem(res: LightMyRequestResponse, status: number, type = 'about:blank'): void {
   expect(res.statusCode).toBe(status);
@@ -46,12 +33,6 @@ function decryptSecret(ciphertext: string, key: Buffer, userId: string): string 
   decipher.setAAD(Buffer.from(userId));
   decipher.setAuthTag(tag);
   return Buffer.concat([decipher.update(body), decipher.final()]).toString('utf8');
-}
-
-function base32Encode(bytes: Buffer): string {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  const bits = [...bytes].map((b) => b.toString(2).padStart(8, '0')).join('');
-  return (bits.match(/.{1,5}/g) ?? []).map((chunk) => alphabet[parseInt(chunk.padEnd(5, '0'), 2)]).join('');
 }
 
 /** Width and height from a PNG's IHDR chunk. */
@@ -113,16 +94,7 @@ describe('TOTP enrolment and management (ASVS 6.3.3, 6.5.2, 6.5.3, 7.4.3, 7.5.1)
    */
   async function seededEnrolment(): Promise<Enrolled> {
     const user = await signedIn();
-    const secret = base32Encode(randomBytes(20));
-    const sealed = t.app.get(SecretBox).seal(secret, user.id);
-    const recoveryCodes = await em(t).transactional(async (tx) => {
-      await tx.execute(
-        `INSERT INTO totp_factors (id, user_id, status, secret_ciphertext, key_id, last_used_step, enabled_at)
-         VALUES (gen_random_uuid(), ?, 'active', ?, ?, ?, now() - interval '10 minutes')`,
-        [user.id, sealed.ciphertext, sealed.keyId, Math.floor(Date.now() / 30_000) - 20],
-      );
-      return t.app.get(RecoveryCodes).replace(tx, user.id);
-    });
+    const { secret, recoveryCodes } = await seedTotp(t, user.id);
     return { ...user, secret, recoveryCodes };
   }
 

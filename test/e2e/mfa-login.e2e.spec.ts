@@ -1,35 +1,14 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { decodeJwt } from 'jose';
-import { randomBytes } from 'node:crypto';
-import { RecoveryCodes } from '../../src/auth/mfa/recovery-codes';
-import { SecretBox } from '../../src/auth/mfa/secret-box';
 import { bearer, createUser, type CreatedUser, em, login, loginTokens } from '../support/auth-helpers';
 import { extractToken, type SmtpSink, startSmtpSink } from '../support/smtp-sink';
+import { seedTotp } from '../support/mfa-helpers';
 import { createTestApp, type TestApp } from '../support/test-app';
-import { secondsLeftInStep, totp } from '../support/totp';
+import { steadyStep, totp, wrongCode } from '../support/totp';
 
 const PROBLEM_JSON = /^application\/problem\+json/;
 const COOKIE = '__Host-sid';
 const NEW_PASSWORD = 'a brand new recovery passphrase';
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** When a test depends on exact time steps, it must not straddle a step boundary. */
-async function steadyStep(seconds = 3): Promise<void> {
-  const left = secondsLeftInStep();
-  if (left < seconds) await sleep(left * 1000 + 150);
-}
-
-function base32Encode(bytes: Buffer): string {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  const bits = [...bytes].map((b) => b.toString(2).padStart(8, '0')).join('');
-  return (bits.match(/.{1,5}/g) ?? []).map((chunk) => alphabet[parseInt(chunk.padEnd(5, '0'), 2)]).join('');
-}
-
-/** A well-formed code that matches none of the steps around now (so it is wrong even across a step boundary). */
-function wrongCode(secret: string): string {
-  const near = new Set([-2, -1, 0, 1, 2].map((s) => totp(secret, s)));
-  return ['000000', '111111', '222222', '333333', '444444', '555555', '666666'].find((c) => !near.has(c))!;
-}
 
 function expectProblem(res: LightMyRequestResponse, status: number, type = 'about:blank'): void {
   expect(res.statusCode).toBe(status);
@@ -68,16 +47,7 @@ describe('MFA sign-in: login → mfaToken → /mfa/verify (ASVS 6.3.3, 6.4.3, 6.
    */
   async function enrolledUser(): Promise<Enrolled> {
     const user = await createUser(t);
-    const secret = base32Encode(randomBytes(20));
-    const sealed = t.app.get(SecretBox).seal(secret, user.id);
-    const recoveryCodes = await em(t).transactional(async (tx) => {
-      await tx.execute(
-        `INSERT INTO totp_factors (id, user_id, status, secret_ciphertext, key_id, last_used_step, enabled_at)
-         VALUES (gen_random_uuid(), ?, 'active', ?, ?, ?, now() - interval '10 minutes')`,
-        [user.id, sealed.ciphertext, sealed.keyId, Math.floor(Date.now() / 30_000) - 20],
-      );
-      return t.app.get(RecoveryCodes).replace(tx, user.id);
-    });
+    const { secret, recoveryCodes } = await seedTotp(t, user.id);
     return { ...user, secret, recoveryCodes };
   }
 

@@ -3,16 +3,11 @@ import { decodeJwt } from 'jose';
 import { ChangeFeed } from '../../src/auth/change-feed/change-feed.service';
 import { bearer, createUser, type CreatedUser, em, login, loginTokens } from '../support/auth-helpers';
 import { createTestApp, type TestApp } from '../support/test-app';
-import { secondsLeftInStep, totp } from '../support/totp';
+import { steadyStep, totp } from '../support/totp';
 
 const PROBLEM_JSON = /^application\/problem\+json/;
 const MFA_REQUIRED = 'urn:bastion:problem:mfa-required';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function steadyStep(seconds = 3): Promise<void> {
-  const left = secondsLeftInStep();
-  if (left < seconds) await sleep(left * 1000 + 150);
-}
 
 /** Role and policy changes reach the in-memory caches through LISTEN/NOTIFY: API.md allows 1 s. */
 async function eventually(probe: () => Promise<LightMyRequestResponse>, accept: (res: LightMyRequestResponse) => boolean): Promise<LightMyRequestResponse> {

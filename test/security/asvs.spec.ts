@@ -5,12 +5,11 @@
  */
 import type { LightMyRequestResponse } from 'fastify';
 import { createHash, createHmac, createPrivateKey, createPublicKey, randomBytes, randomUUID, sign } from 'node:crypto';
-import { RecoveryCodes } from '../../src/auth/mfa/recovery-codes';
-import { SecretBox } from '../../src/auth/mfa/secret-box';
 import { bearer, createUser, type CreatedUser, em, login, loginTokens, STRONG_PASSWORD, uniqueEmail } from '../support/auth-helpers';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink';
+import { seedTotp } from '../support/mfa-helpers';
 import { createTestApp, type TestApp } from '../support/test-app';
-import { secondsLeftInStep, totp } from '../support/totp';
+import { steadyStep, totp } from '../support/totp';
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 type Json = Record<string, unknown>;
@@ -19,24 +18,12 @@ interface Pair {
   refreshToken: string;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const b64 = (value: Json) => Buffer.from(JSON.stringify(value)).toString('base64url');
 const claimsOf = (token: string): Json => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
 const headerOf = (token: string): Json => JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString('utf8'));
 const sidOf = (token: string) => claimsOf(token).sid as string;
 const sha256 = (secret: string) => createHash('sha256').update(secret).digest('hex');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-function base32Encode(bytes: Buffer): string {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  const bits = [...bytes].map((b) => b.toString(2).padStart(8, '0')).join('');
-  return (bits.match(/.{1,5}/g) ?? []).map((chunk) => alphabet[parseInt(chunk.padEnd(5, '0'), 2)]).join('');
-}
-/** Keeps a sequence of TOTP checks inside one 30 s step. */
-async function steadyStep(seconds = 5): Promise<void> {
-  const left = secondsLeftInStep();
-  if (left < seconds) await sleep(left * 1000 + 200);
-}
-
 describe('OWASP ASVS 5.0 security regressions', () => {
   let t: TestApp;
   let sink: SmtpSink;
@@ -167,16 +154,7 @@ describe('OWASP ASVS 5.0 security regressions', () => {
   /** A user whose TOTP factor is active (written by the app's own SecretBox / RecoveryCodes), last used long ago. */
   async function seededTotp(): Promise<CreatedUser & { secret: string; recoveryCodes: string[] }> {
     const user = await createUser(t);
-    const secret = base32Encode(randomBytes(20));
-    const sealed = t.app.get(SecretBox).seal(secret, user.id);
-    const recoveryCodes = await em(t).transactional(async (tx) => {
-      await tx.execute(
-        `INSERT INTO totp_factors (id, user_id, status, secret_ciphertext, key_id, last_used_step, enabled_at)
-         VALUES (gen_random_uuid(), ?, 'active', ?, ?, ?, now() - interval '10 minutes')`,
-        [user.id, sealed.ciphertext, sealed.keyId, Math.floor(Date.now() / 30_000) - 20],
-      );
-      return t.app.get(RecoveryCodes).replace(tx, user.id);
-    });
+    const { secret, recoveryCodes } = await seedTotp(t, user.id);
     return { ...user, secret, recoveryCodes };
   }
   /** Password step then /mfa/verify with a TOTP code or a recovery code. */
@@ -217,7 +195,7 @@ describe('OWASP ASVS 5.0 security regressions', () => {
       expect([400, 401, 403]).toContain(wrong.statusCode);
       const setup = await call('POST', '/api/v1/auth/mfa/totp/setup', accessToken, { password: user.password });
       expect(setup.statusCode).toBe(200);
-      await steadyStep();
+      await steadyStep(5);
       const enable = await call('POST', '/api/v1/auth/mfa/totp/enable', accessToken, { code: totp(setup.json().secret) });
       expect(enable.statusCode).toBe(200);
       const codes: string[] = enable.json().recoveryCodes;

@@ -39,3 +39,21 @@ export function totp(secretBase32: string, steps = 0, now = Date.now() / 1000): 
 export function secondsLeftInStep(now = Date.now() / 1000): number {
   return 30 - (now % 30);
 }
+
+export function base32Encode(bytes: Buffer): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  const bits = [...bytes].map((b) => b.toString(2).padStart(8, '0')).join('');
+  return (bits.match(/.{1,5}/g) ?? []).map((chunk) => alphabet[parseInt(chunk.padEnd(5, '0'), 2)]).join('');
+}
+
+/** Waits out the current step when fewer than `seconds` remain, so a test does not straddle a boundary. */
+export async function steadyStep(seconds = 3): Promise<void> {
+  const left = secondsLeftInStep();
+  if (left < seconds) await new Promise((resolve) => setTimeout(resolve, left * 1000 + 150));
+}
+
+/** A well-formed code that matches none of the steps around now (so it is wrong even across a step boundary). */
+export function wrongCode(secret: string): string {
+  const near = new Set([-2, -1, 0, 1, 2].map((s) => totp(secret, s)));
+  return ['000000', '111111', '222222', '333333', '444444', '555555', '666666'].find((c) => !near.has(c))!;
+}
