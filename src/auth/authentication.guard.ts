@@ -11,15 +11,15 @@ import { SESSION_COOKIE } from './sessions/session-credentials';
 import { VerifiedTokenCache } from './tokens/verified-token-cache';
 
 export const BEARER_CHALLENGE = { 'www-authenticate': 'Bearer' };
+/** RFC 6750: a credential was presented but is invalid, expired or revoked. */
+export const INVALID_TOKEN_CHALLENGE = { 'www-authenticate': 'Bearer error="invalid_token"' };
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export const unauthenticated = () => new DomainError('unauthenticated', 'Authentication is required', undefined, BEARER_CHALLENGE);
 
 function refuse(err: unknown): never {
   if (err instanceof DomainError) throw err;
-  throw new DomainError('unauthenticated', 'The credentials are missing, invalid, expired or revoked', undefined, {
-    'www-authenticate': 'Bearer error="invalid_token"',
-  });
+  throw new DomainError('unauthenticated', 'The credentials are missing, invalid, expired or revoked', undefined, INVALID_TOKEN_CHALLENGE);
 }
 
 @Injectable()

@@ -8,12 +8,11 @@ import { invalidCredentials } from '../login/password-login.service';
 import { LockoutService } from '../lockout/lockout.service';
 import { PasswordHasher } from '../passwords/password-hasher';
 import type { Principal } from '../principal/principal';
+import { signedInRecently } from '../principal/recent-sign-in';
 import { SessionService } from '../sessions/session.service';
 import { RECOVERY_CODE_SHAPE, RecoveryCodes } from './recovery-codes';
 import { SecondFactorService } from './second-factor.service';
 import { type TotpEnrolment, TotpService } from './totp.service';
-
-const RECENT_AUTH_SECONDS = 5 * 60;
 
 /**
  * Enrolment and management of TOTP (ASVS 6.5, 7.5.1): sensitive steps re-authenticate, enabling
@@ -78,7 +77,7 @@ export class MfaManagementService {
   private async reauthenticate(principal: Principal, password: string | undefined): Promise<User> {
     const user = await this.em.fork().findOneOrFail(User, { id: principal.userId, deletedAt: null });
     if (!user.passwordHash) {
-      if (Date.now() / 1000 - principal.authTime > RECENT_AUTH_SECONDS) {
+      if (!signedInRecently(principal)) {
         throw new DomainError('forbidden', 'Sign in again (less than 5 minutes ago) to change MFA');
       }
       return user;

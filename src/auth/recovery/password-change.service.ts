@@ -8,9 +8,8 @@ import { LockoutService } from '../lockout/lockout.service';
 import { PasswordHasher } from '../passwords/password-hasher';
 import { PasswordPolicy } from '../passwords/password-policy';
 import type { Principal } from '../principal/principal';
+import { signedInRecently } from '../principal/recent-sign-in';
 import { SessionService } from '../sessions/session.service';
-
-const RECENT_AUTH_SECONDS = 5 * 60;
 
 /**
  * A signed-in user changes their password: the current one is re-checked (or, for an account
@@ -39,7 +38,7 @@ export class PasswordChangeService {
         await this.audit.record({ type: 'auth.password.changed', outcome: 'failure', actorId: user.id, targetType: 'User', targetId: user.id, details: { reason: 'wrong_current_password' } });
         throw validationFailed([{ field: 'currentPassword', message: 'is not correct' }]);
       }
-    } else if (Date.now() / 1000 - principal.authTime > RECENT_AUTH_SECONDS) {
+    } else if (!signedInRecently(principal)) {
       throw new DomainError('forbidden', 'Sign in again (less than 5 minutes ago) to set a password');
     }
     const problems = await this.policy.check(newPassword, { email: user.email });

@@ -1,6 +1,7 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable } from '@nestjs/common';
 import { AuditService } from '../../audit/audit.service';
+import { INVALID_TOKEN_CHALLENGE } from '../authentication.guard';
 import { hashSecret, hmac, randomSecret } from '../../common/crypto/secrets';
 import { requestMeta } from '../../common/http/request-meta';
 import { DomainError } from '../../common/problem/domain-error';
@@ -21,7 +22,7 @@ interface SessionRow {
   revoked_at: Date | null;
 }
 
-const invalidRefresh = () => new DomainError('unauthenticated', 'The refresh token is invalid, expired or revoked', undefined, { 'www-authenticate': 'Bearer error="invalid_token"' });
+const invalidRefresh = () => new DomainError('unauthenticated', 'The refresh token is invalid, expired or revoked', undefined, INVALID_TOKEN_CHALLENGE);
 
 /**
  * Sessions: creation on every sign-in, refresh-token rotation with a grace window and reuse

@@ -1,6 +1,7 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '../../audit/audit.service';
+import { INVALID_TOKEN_CHALLENGE } from '../authentication.guard';
 import { safeEqual } from '../../common/crypto/safe-equal';
 import { DomainError } from '../../common/problem/domain-error';
 import type { Principal } from '../principal/principal';
@@ -39,7 +40,7 @@ export class UserSessionsService {
     if (!request.cookieSecret) throw new DomainError('validation', 'The request is invalid', [{ field: 'refreshToken', message: 'is required unless a session cookie is sent' }]);
     const credential = await this.cookies.authenticate(request.cookieSecret);
     if (!credential) {
-      throw new DomainError('unauthenticated', 'The session cookie is invalid, expired or revoked', undefined, { 'www-authenticate': 'Bearer error="invalid_token"' });
+      throw new DomainError('unauthenticated', 'The session cookie is invalid, expired or revoked', undefined, INVALID_TOKEN_CHALLENGE);
     }
     // A cookie-authenticated POST: same CSRF rule as every other unsafe request.
     if (!request.csrfToken || !safeEqual(request.csrfToken, credential.csrfToken)) {
