@@ -1,9 +1,8 @@
-import type { LightMyRequestResponse } from 'fastify';
 import { createUser, em, login, STRONG_PASSWORD, uniqueEmail } from '../support/auth-helpers';
+import { expectValidation, PROBLEM_JSON } from '../support/problem-assertions';
 import { extractToken, type ReceivedMail, type SmtpSink, startSmtpSink } from '../support/smtp-sink';
 import { createTestApp, type TestApp } from '../support/test-app';
 
-const PROBLEM_JSON = /^application\/problem\+json/;
 const VERIFY_SUBJECT = 'Verify your email address';
 const EXISTS_SUBJECT = 'You already have an account';
 
@@ -45,15 +44,6 @@ async function mailJobsTo(t: TestApp, to: string): Promise<string[]> {
 
 async function auditEvents(t: TestApp, type: string, targetId: string): Promise<{ outcome: string; actor_id: string | null; details: Record<string, unknown> }[]> {
   return em(t).execute('SELECT outcome, actor_id, details FROM audit_events WHERE type = ? AND target_id = ? ORDER BY at', [type, targetId]);
-}
-
-function expectValidationProblem(res: LightMyRequestResponse, field?: string): void {
-  expect(res.statusCode).toBe(400);
-  expect(res.headers['content-type']).toMatch(PROBLEM_JSON);
-  const body = res.json();
-  expect(body).toMatchObject({ type: 'urn:bastion:problem:validation', status: 400 });
-  expect(Array.isArray(body.errors)).toBe(true);
-  if (field) expect(body.errors.map((e: { field: string }) => e.field)).toContain(field);
 }
 
 function register(t: TestApp, payload: unknown, headers: Record<string, string> = {}) {
@@ -154,7 +144,7 @@ describe('Registration and email verification (open, verification required)', ()
       expect(res.headers['content-type']).toMatch(PROBLEM_JSON);
       expect(res.json()).toMatchObject({ type: 'about:blank', status: 400 });
     }
-    for (const token of ['', 42, null, 'x'.repeat(257)]) expectValidationProblem(await verify(t, token), 'token');
+    for (const token of ['', 42, null, 'x'.repeat(257)]) expectValidation(await verify(t, token), 'token');
   });
 
   it('pre-hijacking: re-registering a pending email replaces the squatter password and kills the earlier link', async () => {
@@ -222,7 +212,7 @@ describe('Registration and email verification (open, verification required)', ()
     it.each(rejected)('refuses %s with 400 naming password, and creates no user', async (_name, password) => {
       const email = uniqueEmail('policy');
       const res = await register(t, { email, password: password(email.split('@')[0]), displayName: 'Policy' });
-      expectValidationProblem(res, 'password');
+      expectValidation(res, 'password');
       expect(res.json().errors.every((e: { field: string }) => e.field === 'password')).toBe(true);
       expect(await userRow(t, email)).toBeUndefined();
       expect(await mailJobsTo(t, email)).toEqual([]);
@@ -240,7 +230,7 @@ describe('Registration and email verification (open, verification required)', ()
     it('6.2.9: refuses a 10 000-character password in input validation, before any hashing, and creates no user', async () => {
       const email = uniqueEmail('huge');
       const res = await register(t, { email, password: 'x'.repeat(10_000), displayName: 'Huge' });
-      expectValidationProblem(res, 'password');
+      expectValidation(res, 'password');
       // The DTO bound (512) answered, so neither the policy nor Argon2 ran on the input.
       expect(res.json().errors).toEqual([{ field: 'password', message: expect.stringContaining('512') }]);
       expect(res.body).not.toContain('xxxxxxxxxx');
@@ -270,7 +260,7 @@ describe('Registration and email verification (open, verification required)', ()
     ];
     it.each(cases)('%s', async (_name, payload, field) => {
       const before = await userCount(t);
-      expectValidationProblem(await register(t, payload), field);
+      expectValidation(await register(t, payload), field);
       expect(await userCount(t)).toBe(before);
       expect(await userRow(t, email)).toBeUndefined();
     });
@@ -323,8 +313,8 @@ describe('Registration and email verification (open, verification required)', ()
     });
 
     it('refuses a malformed email with 400 naming email', async () => {
-      expectValidationProblem(await t.app.inject({ method: 'POST', url: '/api/v1/auth/resend-verification', payload: { email: 'nope' } }), 'email');
-      expectValidationProblem(await t.app.inject({ method: 'POST', url: '/api/v1/auth/resend-verification', payload: { email: 'a@example.com', extra: 1 } }), 'extra');
+      expectValidation(await t.app.inject({ method: 'POST', url: '/api/v1/auth/resend-verification', payload: { email: 'nope' } }), 'email');
+      expectValidation(await t.app.inject({ method: 'POST', url: '/api/v1/auth/resend-verification', payload: { email: 'a@example.com', extra: 1 } }), 'extra');
     });
   });
 

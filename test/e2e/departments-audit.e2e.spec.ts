@@ -1,6 +1,6 @@
-import type { LightMyRequestResponse } from 'fastify';
 import { Client } from 'pg';
 import { bearer, createUser, em, loginTokens } from '../support/auth-helpers';
+import { expectProblem, expectValidation } from '../support/problem-assertions';
 import { createTestApp, type TestApp } from '../support/test-app';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -32,17 +32,6 @@ describe('departments and the audit log (ASVS 8.2.1, 8.2.2, 8.4.1, 16.3.2, 16.4.
 
   const call = (token: string | null, method: Method, url: string, payload?: object, headers: Record<string, string> = {}) =>
     t.app.inject({ method, url, headers: { ...(token ? bearer(token) : {}), ...headers }, ...(payload ? { payload } : {}) });
-
-  const expectProblem = (res: LightMyRequestResponse, status: number, type = 'about:blank') => {
-    expect(res.statusCode).toBe(status);
-    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(res.json()).toMatchObject({ type, status, title: expect.any(String) });
-  };
-
-  const expectValidation = (res: LightMyRequestResponse, field: string) => {
-    expectProblem(res, 400, 'urn:bastion:problem:validation');
-    expect(res.json().errors).toEqual(expect.arrayContaining([{ field, message: expect.any(String) }]));
-  };
 
   const events = async (query: string): Promise<{ items: AuditEventView[]; total: number; limit: number; offset: number }> => {
     const res = await call(tok.admin, 'GET', `/api/v1/audit-events?${query}`);

@@ -1,5 +1,5 @@
-import type { LightMyRequestResponse } from 'fastify';
 import { bearer, createUser, em, loginTokens } from '../support/auth-helpers';
+import { expectProblem, expectValidation } from '../support/problem-assertions';
 import { createTestApp, type TestApp } from '../support/test-app';
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -21,18 +21,6 @@ describe('documents: CRUD, publish, optimistic version, lists, input validation 
     const res = await call(token, 'POST', '/api/v1/documents', payload);
     if (res.statusCode !== 201) throw new Error(`create failed: ${res.statusCode} ${res.body}`);
     return res.json();
-  };
-
-  const expectProblem = (res: LightMyRequestResponse, status: number, type = 'about:blank') => {
-    expect(res.statusCode).toBe(status);
-    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(res.json()).toMatchObject({ type, status, title: expect.any(String), detail: expect.any(String) });
-    expect(res.body).not.toMatch(/\bat .+\.(ts|js):\d+|SELECT |INSERT |UPDATE "/);
-  };
-
-  const expectValidation = (res: LightMyRequestResponse, field: string) => {
-    expectProblem(res, 400, 'urn:bastion:problem:validation');
-    expect(res.json().errors).toEqual(expect.arrayContaining([{ field, message: expect.any(String) }]));
   };
 
   beforeAll(async () => {

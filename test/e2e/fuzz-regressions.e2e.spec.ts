@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
 import { bearer, createUser, loginTokens } from '../support/auth-helpers';
+import { expectValidation } from '../support/problem-assertions';
 import { createTestApp, type TestApp } from '../support/test-app';
 
 /**
@@ -10,14 +11,6 @@ import { createTestApp, type TestApp } from '../support/test-app';
  */
 
 const PROBLEM = 'application/problem+json';
-type Reply = Awaited<ReturnType<TestApp['app']['inject']>>;
-
-function expectValidation(res: Reply, field: string): void {
-  expect(res.statusCode).toBe(400);
-  expect(res.headers['content-type']).toContain(PROBLEM);
-  expect(res.json()).toMatchObject({ type: 'urn:bastion:problem:validation', status: 400 });
-  expect(res.json().errors.map((e: { field: string }) => e.field)).toContain(field);
-}
 
 /** One raw request on a socket; resolves with what the server wrote before closing. */
 function raw(url: string, request: string): Promise<string> {

@@ -9,12 +9,12 @@ import {
   GOOGLE_CALLBACK,
   GOOGLE_START,
   OAUTH_EXCHANGE,
-  PROBLEM_JSON,
   setCookieNamed,
   signInWithGoogle,
   startFlow,
 } from '../support/google-flow';
 import { GoogleIdp, type IdpClaims } from '../support/google-idp';
+import { expectProblem } from '../support/problem-assertions';
 import { createTestApp, type TestApp } from '../support/test-app';
 import { secondsLeftInStep, totp } from '../support/totp';
 
@@ -39,16 +39,6 @@ const googleUser = (overrides: Partial<IdpClaims> = {}): IdpClaims => ({
   name: 'Katherine Johnson',
   ...overrides,
 });
-
-function expectProblem(res: LightMyRequestResponse, status: number, type = 'about:blank'): Record<string, unknown> {
-  expect({ status: res.statusCode, body: res.body }).toMatchObject({ status });
-  expect(res.headers['content-type']).toMatch(PROBLEM_JSON);
-  const body = res.json();
-  expect(body).toMatchObject({ type, status, title: expect.any(String), detail: expect.any(String) });
-  expect(res.body).not.toMatch(/stack|at \w+ \(|SELECT|INSERT|UPDATE |DELETE |bastion-test-secret/);
-  expect(res.headers.location).toBeUndefined();
-  return body;
-}
 
 const q = <T = Record<string, unknown>>(t: TestApp, sql: string, params: unknown[] = []): Promise<T[]> => em(t).execute(sql, params);
 const count = async (t: TestApp, sql: string, params: unknown[] = []) => (await q<{ n: number }>(t, `SELECT count(*)::int AS n FROM ${sql}`, params))[0].n;

@@ -8,7 +8,6 @@ import {
   callback,
   GOOGLE_CALLBACK,
   GOOGLE_START,
-  PROBLEM_JSON,
   s256,
   setCookieNamed,
   signInWithGoogle,
@@ -16,6 +15,7 @@ import {
   type StartedFlow,
 } from '../support/google-flow';
 import { GoogleIdp, type IdpClaims } from '../support/google-idp';
+import { expectProblem } from '../support/problem-assertions';
 import { extractToken, type SmtpSink, startSmtpSink } from '../support/smtp-sink';
 import { createTestApp, type TestApp } from '../support/test-app';
 import { base32Encode, secondsLeftInStep, totp } from '../support/totp';
@@ -40,16 +40,6 @@ const googleUser = (overrides: Partial<IdpClaims> = {}): IdpClaims => ({
   picture: 'https://example.com/p.png',
   ...overrides,
 });
-
-function expectProblem(res: LightMyRequestResponse, status: number, type = 'about:blank'): Record<string, unknown> {
-  expect({ status: res.statusCode, body: res.body }).toMatchObject({ status });
-  expect(res.headers['content-type']).toMatch(PROBLEM_JSON);
-  const body = res.json();
-  expect(body).toMatchObject({ type, status, title: expect.any(String), detail: expect.any(String) });
-  expect(res.body).not.toMatch(/stack|at \w+ \(|SELECT|INSERT|UPDATE |DELETE |bastion-test-secret/);
-  expect(res.headers.location).toBeUndefined();
-  return body;
-}
 
 describe('Google sign-in: start, callback and account resolution (issue 6; ASVS 6.8.1, V10)', () => {
   const idp = new GoogleIdp();

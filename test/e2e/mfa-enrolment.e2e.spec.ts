@@ -1,30 +1,17 @@
 import { verify as argon2Verify, verifySync as argon2VerifySync } from '@node-rs/argon2';
-import type { LightMyRequestResponse } from 'fastify';
 import { decodeJwt } from 'jose';
 import { createDecipheriv, randomUUID } from 'node:crypto';
 import { bearer, createUser, type CreatedUser, em, login, loginTokens } from '../support/auth-helpers';
 import { seedTotp } from '../support/mfa-helpers';
+import { expectProblem, expectValidation, PROBLEM_JSON } from '../support/problem-assertions';
 import { createTestApp, type TestApp } from '../support/test-app';
 import { base32Decode, steadyStep, totp, wrongCode } from '../support/totp';
 
-const PROBLEM_JSON = /^application\/problem\+json/;
-const VALIDATION = 'urn:bastion:problem:validation';
 const SETUP = '/api/v1/auth/mfa/totp/setup';
 const ENABLE = '/api/v1/auth/mfa/totp/enable';
 const DISABLE = '/api/v1/auth/mfa/totp/disable';
 const RECOVERY_CODES = '/api/v1/auth/mfa/recovery-codes';
 const VERIFY = '/api/v1/auth/mfa/verify';
-
-function expectProblem(res: LightMyRequestResponse, status: number, type = 'about:blank'): void {
-  expect(res.statusCode).toBe(status);
-  expect(res.headers['content-type']).toMatch(PROBLEM_JSON);
-  expect(res.json()).toMatchObject({ type, status });
-}
-
-function expectValidation(res: LightMyRequestResponse, field: string): void {
-  expectProblem(res, 400, VALIDATION);
-  expect(res.json().errors.map((e: { field: string }) => e.field)).toContain(field);
-}
 
 /** AES-256-GCM as secret-box.ts documents it (iv.tag.ciphertext, base64url; the user id as AAD), from node:crypto alone. */
 function decryptSecret(ciphertext: string, key: Buffer, userId: string): string {
@@ -367,7 +354,7 @@ describe('TOTP enrolment and management (ASVS 6.3.3, 6.5.2, 6.5.3, 7.4.3, 7.5.1)
       expectProblem(await post(VERIFY, undefined, { mfaToken: first.json().mfaToken, recoveryCode: user.recoveryCodes[1] }), 401);
       await signInWithRecoveryCode(user, fresh[1]);
       // The TOTP step used to regenerate is spent like any other.
-      expectProblem(await post(RECOVERY_CODES, token, { code: totp(user.secret, 1) }), 400, VALIDATION);
+      expectValidation(await post(RECOVERY_CODES, token, { code: totp(user.secret, 1) }));
 
       const notEnrolled = await signedIn();
       expectProblem(await post(RECOVERY_CODES, notEnrolled.session.accessToken, { code: '123456' }), 409);

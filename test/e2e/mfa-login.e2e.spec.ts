@@ -1,21 +1,13 @@
-import type { LightMyRequestResponse } from 'fastify';
 import { decodeJwt } from 'jose';
 import { bearer, createUser, type CreatedUser, em, login, loginTokens } from '../support/auth-helpers';
 import { extractToken, type SmtpSink, startSmtpSink } from '../support/smtp-sink';
 import { seedTotp } from '../support/mfa-helpers';
+import { expectProblem, PROBLEM_JSON } from '../support/problem-assertions';
 import { createTestApp, type TestApp } from '../support/test-app';
 import { steadyStep, totp, wrongCode } from '../support/totp';
 
-const PROBLEM_JSON = /^application\/problem\+json/;
 const COOKIE = '__Host-sid';
 const NEW_PASSWORD = 'a brand new recovery passphrase';
-
-function expectProblem(res: LightMyRequestResponse, status: number, type = 'about:blank'): void {
-  expect(res.statusCode).toBe(status);
-  expect(res.headers['content-type']).toMatch(PROBLEM_JSON);
-  expect(res.json()).toMatchObject({ type, status });
-  expect(res.body).not.toMatch(/stack|at \w+ \(|SELECT|INSERT|UPDATE /);
-}
 
 interface Enrolled extends CreatedUser {
   secret: string;

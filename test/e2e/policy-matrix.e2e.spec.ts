@@ -1,5 +1,6 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { bearer, createUser, type CreatedUser, loginTokens } from '../support/auth-helpers';
+import { expectProblem, expectValidation } from '../support/problem-assertions';
 import { createTestApp, type TestApp } from '../support/test-app';
 
 /*
@@ -146,12 +147,6 @@ describe('policy matrix: built-in roles × documents (ASVS 8.2.1, 8.2.2, 8.2.3, 
 
   const inBatches = async <T>(items: T[], size: number, fn: (item: T) => Promise<void>) => {
     for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(fn));
-  };
-
-  const expectProblem = (res: LightMyRequestResponse, status: number) => {
-    expect(res.statusCode).toBe(status);
-    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-    expect(res.json()).toMatchObject({ status, type: expect.any(String), title: expect.any(String) });
   };
 
   /** Every id the caller's GET /documents returns (all pages), and the `total` it claims. */
@@ -516,13 +511,13 @@ describe('policy matrix: built-in roles × documents (ASVS 8.2.1, 8.2.2, 8.2.3, 
 
     it('an admin without a department must name one: no departmentId → 400 naming departmentId', async () => {
       const res = await call(tokens.admin, 'POST', '/api/v1/documents', { title: 'admin without department', body: 'b' });
-      expectProblem(res, 400);
+      expectValidation(res, 'departmentId');
       expect(res.json()).toMatchObject({ type: 'urn:bastion:problem:validation', errors: [{ field: 'departmentId', message: expect.any(String) }] });
     });
 
     it('an unknown departmentId → 400 (admin), not a 500', async () => {
       const res = await call(tokens.admin, 'POST', '/api/v1/documents', { title: 'nowhere', body: 'b', departmentId: '00000000-0000-4000-8000-000000000000' });
-      expectProblem(res, 400);
+      expectValidation(res, 'departmentId');
       expect(res.json().errors).toEqual([{ field: 'departmentId', message: expect.any(String) }]);
     });
   });

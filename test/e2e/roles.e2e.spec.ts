@@ -1,10 +1,9 @@
 import { createMongoAbility, subject } from '@casl/ability';
-import type { LightMyRequestResponse } from 'fastify';
 import { ChangeFeed } from '../../src/auth/change-feed/change-feed.service';
 import { bearer, createUser, type CreatedUser, em, loginTokens } from '../support/auth-helpers';
+import { expectValidation, PROBLEM_JSON } from '../support/problem-assertions';
 import { createTestApp, type TestApp } from '../support/test-app';
 
-const PROBLEM_JSON = /^application\/problem\+json/;
 const ROLE_KEYS = ['builtIn', 'description', 'id', 'name', 'permissions', 'requireMfa'];
 const DEPT = '${user.departmentId}';
 const ME = '${user.id}';
@@ -42,13 +41,6 @@ interface Role {
   permissions: unknown[];
   requireMfa: boolean;
   builtIn: boolean;
-}
-
-function expectValidation(res: LightMyRequestResponse, field: string): void {
-  expect(res.statusCode).toBe(400);
-  expect(res.headers['content-type']).toMatch(PROBLEM_JSON);
-  expect(res.json()).toMatchObject({ type: 'urn:bastion:problem:validation', status: 400 });
-  expect(res.json().errors.map((e: { field: string }) => e.field)).toContain(field);
 }
 
 describe('Roles and policies (ASVS 8.2.1, 8.2.2, 8.2.3; API.md "Policies")', () => {

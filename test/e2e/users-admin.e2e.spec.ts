@@ -1,10 +1,9 @@
-import type { LightMyRequestResponse } from 'fastify';
 import { decode } from 'jsonwebtoken';
 import { bearer, createUser, type CreatedUser, em, login, loginTokens, STRONG_PASSWORD, uniqueEmail } from '../support/auth-helpers';
+import { expectValidation, PROBLEM_JSON } from '../support/problem-assertions';
 import { extractToken, type SmtpSink, startSmtpSink } from '../support/smtp-sink';
 import { createTestApp, type TestApp } from '../support/test-app';
 
-const PROBLEM_JSON = /^application\/problem\+json/;
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const USER_KEYS = ['createdAt', 'departmentId', 'displayName', 'email', 'emailVerified', 'id', 'mfaEnabled', 'roles', 'status', 'updatedAt'];
 const NO_SUCH_ID = '3d6f1c2a-8b4e-4f7a-9c0d-1e2f3a4b5c6d';
@@ -20,13 +19,6 @@ interface UserView {
 }
 
 const sidOf = (accessToken: string) => (decode(accessToken) as { sid: string }).sid;
-
-function expectValidation(res: LightMyRequestResponse, field: string): void {
-  expect(res.statusCode).toBe(400);
-  expect(res.headers['content-type']).toMatch(PROBLEM_JSON);
-  expect(res.json()).toMatchObject({ type: 'urn:bastion:problem:validation', status: 400 });
-  expect(res.json().errors.map((e: { field: string }) => e.field)).toContain(field);
-}
 
 describe('Users administration (ASVS 8.2.1, 8.2.2, 8.2.3, 8.3.2, 8.4.1, 7.4.2; API.md "Users")', () => {
   let sink: SmtpSink;

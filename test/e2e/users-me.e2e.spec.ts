@@ -1,8 +1,7 @@
-import type { LightMyRequestResponse } from 'fastify';
 import { bearer, createUser, em, login, loginTokens } from '../support/auth-helpers';
+import { expectValidation, PROBLEM_JSON } from '../support/problem-assertions';
 import { createTestApp, type TestApp } from '../support/test-app';
 
-const PROBLEM_JSON = /^application\/problem\+json/;
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const USER_KEYS = ['createdAt', 'departmentId', 'displayName', 'email', 'emailVerified', 'id', 'mfaEnabled', 'roles', 'status', 'updatedAt'];
 const NEW_PASSWORD = 'my freshly changed passphrase';
@@ -13,13 +12,6 @@ const patchMe = (t: TestApp, accessToken: string, payload: unknown) =>
 const changePassword = (t: TestApp, accessToken: string, payload: Record<string, unknown>) =>
   t.app.inject({ method: 'POST', url: '/api/v1/users/me/password', headers: bearer(accessToken), payload });
 const whoami = (t: TestApp, accessToken: string) => t.app.inject({ method: 'GET', url: '/api/v1/auth/whoami', headers: bearer(accessToken) });
-
-function expectValidation(res: LightMyRequestResponse, field: string): void {
-  expect(res.statusCode).toBe(400);
-  expect(res.headers['content-type']).toMatch(PROBLEM_JSON);
-  expect(res.json()).toMatchObject({ type: 'urn:bastion:problem:validation', status: 400 });
-  expect(res.json().errors.map((e: { field: string }) => e.field)).toContain(field);
-}
 
 async function passwordHash(t: TestApp, userId: string): Promise<string> {
   const [row] = await em(t).execute('SELECT password_hash FROM users WHERE id = ?', [userId]);
