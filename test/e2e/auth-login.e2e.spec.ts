@@ -1,3 +1,4 @@
+import { EntityManager as SqlEntityManager } from '@mikro-orm/postgresql';
 import { hash as argon2Hash } from '@node-rs/argon2';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { bearer, createUser, em, login, STRONG_PASSWORD, uniqueEmail } from '../support/auth-helpers';
@@ -88,8 +89,10 @@ describe('POST /api/v1/auth/login', () => {
         ip: '127.0.0.1',
         user_agent: 'login-e2e/1.0',
         request_id: res.headers['x-request-id'],
-        details: { amr: ['pwd'], mode: 'bearer' },
+        details: { amr: ['pwd'], mode: 'bearer', sessionId: JSON.parse(Buffer.from(body.accessToken.split('.')[1], 'base64url').toString()).sid },
       });
+      // Written in the statement that wrote the session: the one names the other.
+      expect(Object.keys(rows[0].details as object).sort()).toEqual(['amr', 'mode', 'sessionId']);
     });
 
     it('ASVS 9.1.1 / 9.1.2: the access token is an RS256 JWS with the published kid and the contract claims', async () => {
@@ -260,6 +263,31 @@ describe('POST /api/v1/auth/login', () => {
       expect(await countRows(t, 'sessions WHERE user_id = ?', [user.id])).toBe(0);
       const [row] = await audit(t, 'auth.login.failed', user.id);
       expect(row.details).toMatchObject({ reason: 'email_not_verified' });
+    });
+  });
+
+  describe('a database outage', () => {
+    it('during the password check answers 503 problem+json with Retry-After — never "Invalid credentials" — and counts no failure', async () => {
+      const user = await createUser(t);
+      const outage = Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
+      // The first statement of the request (the account lookup) meets a dropped connection.
+      const execute = jest.spyOn(SqlEntityManager.prototype, 'execute').mockRejectedValueOnce(outage);
+      let res: Response;
+      try {
+        res = await login(t, user.email, user.password);
+      } finally {
+        execute.mockRestore();
+      }
+      expect(res.statusCode).toBe(503);
+      expect(res.headers['content-type']).toContain(PROBLEM);
+      expect(res.headers['retry-after']).toBe('1');
+      expect(res.json()).toMatchObject({ status: 503, title: 'Service Unavailable' });
+      expect(await audit(t, 'auth.login.failed', user.id)).toEqual([]);
+      expect(await countRows(t, 'sessions WHERE user_id = ?', [user.id])).toBe(0);
+      const [state] = await em(t).execute('SELECT failed_login_count FROM users WHERE id = ?', [user.id]);
+      expect(state.failed_login_count).toBe(0);
+      // And the next attempt, with the database back, signs in.
+      expect((await login(t, user.email, user.password)).statusCode).toBe(200);
     });
   });
 

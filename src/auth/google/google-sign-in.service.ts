@@ -46,13 +46,13 @@ export class GoogleSignInService {
     if (successRedirect) {
       return { redirect: withParam(successRedirect, 'code', await this.exchanges.issue(outcome.signIn.userId, AMR)) };
     }
-    return { body: await this.signIn.complete(outcome.signIn.userId, AMR, 'bearer', 'auth.google.login') };
+    return { body: await this.signIn.complete(outcome.signIn.userId, AMR, 'bearer', { auditType: 'auth.google.login' }) };
   }
 
   async exchange(code: string, mode: SignInMode): Promise<SignInResult> {
     const redeemed = await this.exchanges.redeem(code);
     if (!redeemed) throw new DomainError('badRequest', 'The code is invalid, used or expired');
-    return this.signIn.complete(redeemed.userId, redeemed.amr, mode, 'auth.google.login');
+    return this.signIn.complete(redeemed.userId, redeemed.amr, mode, { auditType: 'auth.google.login' });
   }
 }
 

@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../../common/decorators/public.decorator';
 import { SignedIn } from '../../policies/check-policy.decorator';
 import { AuthThrottled } from '../../common/throttling/app-throttler.guard';
-import type { User } from '../../users/user.entity';
+import type { PasswordAccount } from '../login/password-login.service';
 import { SignInService } from '../login/sign-in.service';
 import { CurrentPrincipal } from '../principal/current-principal.decorator';
 import type { Principal } from '../principal/principal';
@@ -44,13 +44,13 @@ export class AuthController {
   @ApiOperation({ summary: 'Sign in with email and password' })
   @ApiOkResponse({ schema: { oneOf: [{ $ref: getSchemaPath(TokenPairView) }, { $ref: getSchemaPath(CookieSessionView) }] } })
   async login(
-    @Req() request: FastifyRequest & { user: User },
+    @Req() request: FastifyRequest & { user: PasswordAccount },
     @Body() _body: LoginDto,
     @Query() query: SignInModeQuery,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
     const mode = query.mode ?? 'bearer';
-    return sendSignIn(reply, await this.signIn.complete(request.user.id, ['pwd'], mode));
+    return sendSignIn(reply, await this.signIn.complete(request.user.id, ['pwd'], mode, { lockout: true }));
   }
 
   @Public()

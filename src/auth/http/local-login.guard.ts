@@ -2,7 +2,6 @@ import { type ExecutionContext, Injectable } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
 import { validateDto } from '../../common/http/validate-dto';
-import { DomainError } from '../../common/problem/domain-error';
 import { invalidCredentials } from '../login/password-login.service';
 import { LoginDto, SignInModeQuery } from './auth.dto';
 
@@ -17,8 +16,9 @@ export class LocalLoginGuard extends AuthGuard('local') {
   }
 
   override handleRequest<T>(err: unknown, user: T | false): T {
-    if (err instanceof DomainError) throw err;
-    if (err || !user) throw invalidCredentials();
+    // Any error keeps its own answer: a database outage is a 503, never "Invalid credentials".
+    if (err) throw err;
+    if (!user) throw invalidCredentials();
     return user;
   }
 }

@@ -37,7 +37,7 @@ export class MfaController {
     @Query() query: SignInModeQuery,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    return sendSignIn(reply, await this.signIn.complete(request.user.userId, request.user.amr, query.mode ?? 'bearer', 'auth.mfa.verified'));
+    return sendSignIn(reply, await this.signIn.complete(request.user.userId, request.user.amr, query.mode ?? 'bearer', { auditType: 'auth.mfa.verified' }));
   }
 
   @Post('totp/setup')

@@ -9,8 +9,9 @@ import { RedisConnection } from '../../redis/redis.module';
 /**
  * Account lockout (ASVS 6.1.1/6.3.1): LOCKOUT_THRESHOLD consecutive failures lock the account for
  * LOCKOUT_DURATION, doubling on each further lock up to LOCKOUT_MAX_DURATION. A lock always ends
- * by itself; success, a password reset or an admin unlock end it at once. The state is one row
- * update in PostgreSQL, so failures on several instances count exactly.
+ * by itself; success (SignInService, in the statement that writes the session), a password reset
+ * or an admin unlock end it at once. The state is one row update in PostgreSQL, so failures on
+ * several instances count exactly.
  */
 @Injectable()
 export class LockoutService {
@@ -56,11 +57,6 @@ export class LockoutService {
         details: { lockedUntil: new Date(row.locked_until!).toISOString(), consecutiveLocks: row.lock_count },
       });
     }
-  }
-
-  async recordSuccess(user: { id: string; failedLoginCount: number; lockCount: number }): Promise<void> {
-    if (user.failedLoginCount === 0 && user.lockCount === 0) return;
-    await this.unlock(user.id);
   }
 
   /** Ends a lock at once and forgets past failures (password reset, admin unlock). */

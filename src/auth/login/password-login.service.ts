@@ -3,10 +3,24 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AuditService } from '../../audit/audit.service';
 import { DomainError } from '../../common/problem/domain-error';
 import { AppConfig } from '../../config/app-config';
-import { User, UserStatus } from '../../users/user.entity';
+import { UserStatus } from '../../users/user.entity';
 import { LockoutService } from '../lockout/lockout.service';
-import { TotpService } from '../mfa/totp.service';
 import { PasswordHasher } from '../passwords/password-hasher';
+
+/** Who passed the password step (passport-local's `request.user`). */
+export interface PasswordAccount {
+  id: string;
+  email: string;
+}
+
+/** What the password step reads: one row, no entity (this is the hottest query of a login). */
+interface AccountRow {
+  id: string;
+  password_hash: string | null;
+  status: UserStatus;
+  email_verified: boolean;
+  locked_until: Date | null;
+}
 
 export const invalidCredentials = () => new DomainError('invalidCredentials', 'Invalid credentials');
 
@@ -22,53 +36,54 @@ export class PasswordLoginService {
     private readonly hasher: PasswordHasher,
     private readonly lockout: LockoutService,
     private readonly audit: AuditService,
-    private readonly totp: TotpService,
     @Inject(AppConfig) private readonly config: AppConfig,
   ) {}
 
-  async verify(email: string, password: string): Promise<User> {
-    const user = await this.em.findOne(User, { email, deletedAt: null });
-    if (!user || !user.passwordHash) {
+  /**
+   * The password step only. Failures in parallel (on this or another instance) may lock the
+   * account while the hash is being checked: SignInService.complete({ lockout: true }) checks the
+   * lock again in the statement that writes the session, and clears the failure count there.
+   */
+  async verify(email: string, password: string): Promise<PasswordAccount> {
+    const em = this.em.fork();
+    const [account]: AccountRow[] = await em.execute(
+      'SELECT id, password_hash, status, email_verified, locked_until FROM users WHERE email = ? AND deleted_at IS NULL',
+      [email],
+    );
+    if (!account || !account.password_hash) {
       await this.hasher.verifyAgainstDummy(password);
-      if (user) await this.lockout.recordFailure(user.id);
+      if (account) await this.lockout.recordFailure(account.id);
       else await this.lockout.recordUnknownEmailFailure(email);
-      return this.fail(user?.id ?? null, email, user ? 'no_password' : 'unknown_email');
+      return this.fail(account?.id ?? null, email, account ? 'no_password' : 'unknown_email');
     }
-    const locked = this.lockout.isLocked(user);
-    const matches = await this.hasher.verify(user.passwordHash, password);
-    if (locked) return this.fail(user.id, email, 'locked');
+    const locked = this.lockout.isLocked({ lockedUntil: account.locked_until });
+    const matches = await this.hasher.verify(account.password_hash, password);
+    if (locked) return this.fail(account.id, email, 'locked');
     if (!matches) {
-      await this.lockout.recordFailure(user.id);
-      return this.fail(user.id, email, 'wrong_password');
+      await this.lockout.recordFailure(account.id);
+      return this.fail(account.id, email, 'wrong_password');
     }
-    // Failures in parallel (on this or another instance) may have locked the account while the hash
-    // was being checked; a right password must not slip through that lock.
-    if (await this.lockout.isLockedNow(user.id)) return this.fail(user.id, email, 'locked');
-    if (user.status === UserStatus.Disabled) {
-      return this.fail(user.id, email, 'disabled', new DomainError('accountDisabled', 'This account is disabled'));
+    if (account.status === UserStatus.Disabled) {
+      return this.fail(account.id, email, 'disabled', new DomainError('accountDisabled', 'This account is disabled'));
     }
-    if (!user.emailVerified && this.config.registration.emailVerificationRequired) {
-      return this.fail(user.id, email, 'email_not_verified', new DomainError('emailNotVerified', 'Verify your email address before signing in'));
+    if (!account.email_verified && this.config.registration.emailVerificationRequired) {
+      return this.fail(account.id, email, 'email_not_verified', new DomainError('emailNotVerified', 'Verify your email address before signing in'));
     }
-    // With TOTP the sign-in is not complete yet: the failure count is cleared after the second
-    // factor, else wrong codes could be retried forever by signing in again.
-    if (!(await this.totp.isEnabled(user.id))) await this.lockout.recordSuccess(user);
-    if (this.hasher.needsRehash(user.passwordHash)) {
-      user.passwordHash = await this.hasher.hash(password);
-      await this.em.flush();
+    if (this.hasher.needsRehash(account.password_hash)) {
+      // Unless the password was changed meanwhile.
+      const rehashed = await this.hasher.hash(password);
+      await em.execute('UPDATE users SET password_hash = ?, updated_at = now() WHERE id = ? AND password_hash = ?', [rehashed, account.id, account.password_hash]);
     }
-    return user;
+    return { id: account.id, email };
   }
 
   private async fail(userId: string | null, email: string, reason: string, error = invalidCredentials()): Promise<never> {
-    await this.audit.record({
-      type: 'auth.login.failed',
-      outcome: 'failure',
-      actorId: userId,
-      targetType: 'User',
-      targetId: userId,
-      details: { email, reason, method: 'password' },
-    });
+    await recordLoginFailure(this.audit, userId, { email, reason, method: 'password' });
     throw error;
   }
+}
+
+/** The audit event of a refused sign-in (`details.reason` says why). */
+export function recordLoginFailure(audit: AuditService, userId: string | null, details: Record<string, unknown>): Promise<void> {
+  return audit.record({ type: 'auth.login.failed', outcome: 'failure', actorId: userId, targetType: 'User', targetId: userId, details });
 }

@@ -20,13 +20,17 @@ export interface OpenChallenge {
 export class MfaChallenges {
   constructor(private readonly em: EntityManager) {}
 
-  async open(userId: string, amr: string[]): Promise<string> {
+  /** A new challenge; null (nothing written) when `unlessLocked` and the account is locked now. */
+  async open(userId: string, amr: string[], conditions: { unlessLocked?: boolean } = {}): Promise<string | null> {
     const token = randomSecret();
-    await this.em.fork().execute(
-      `INSERT INTO mfa_challenges (id, user_id, token_hash, amr, expires_at) VALUES (gen_random_uuid(), ?, ?, ?::jsonb, now() + make_interval(secs => ?))`,
-      [userId, hashSecret(token), JSON.stringify(amr), MFA_CHALLENGE_TTL_SECONDS],
+    const rows: unknown[] = await this.em.fork().execute(
+      `INSERT INTO mfa_challenges (id, user_id, token_hash, amr, expires_at)
+       SELECT gen_random_uuid(), id, ?, ?::jsonb, now() + make_interval(secs => ?) FROM users
+        WHERE id = ? AND deleted_at IS NULL AND status <> 'disabled'${conditions.unlessLocked ? ' AND (locked_until IS NULL OR locked_until <= now())' : ''}
+       RETURNING id`,
+      [hashSecret(token), JSON.stringify(amr), MFA_CHALLENGE_TTL_SECONDS, userId],
     );
-    return token;
+    return rows.length ? token : null;
   }
 
   /** Counts one attempt atomically; null when the token is unknown, used, expired or exhausted. */

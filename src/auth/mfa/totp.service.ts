@@ -9,6 +9,9 @@ import { SecretBox } from './secret-box';
 export const TOTP_PERIOD = 30;
 export const TOTP_CODE = /^\d{6}$/;
 
+/** SQL: the user (an SQL expression for its id) has an active TOTP factor. */
+export const activeTotpFactor = (userId: string) => `EXISTS (SELECT 1 FROM totp_factors f WHERE f.user_id = ${userId} AND f.status = 'active')`;
+
 export interface TotpEnrolment {
   secret: string;
   otpauthUri: string;
@@ -37,8 +40,8 @@ export class TotpService {
   ) {}
 
   async isEnabled(userId: string, em: EntityManager = this.em.fork()): Promise<boolean> {
-    const rows: unknown[] = await em.execute(`SELECT 1 FROM totp_factors WHERE user_id = ? AND status = 'active'`, [userId]);
-    return rows.length > 0;
+    const rows: { enabled: boolean }[] = await em.execute(`SELECT ${activeTotpFactor('?')} AS enabled`, [userId]);
+    return rows[0].enabled === true;
   }
 
   /** A new pending secret (160 random bits), replacing any earlier pending one. */

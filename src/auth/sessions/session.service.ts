@@ -1,11 +1,12 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable } from '@nestjs/common';
-import { AuditService } from '../../audit/audit.service';
+import { type AuditRecord, AuditService } from '../../audit/audit.service';
 import { INVALID_TOKEN_CHALLENGE } from '../authentication.guard';
 import { hashSecret, hmac, randomSecret } from '../../common/crypto/secrets';
 import { requestMeta } from '../../common/http/request-meta';
 import { DomainError } from '../../common/problem/domain-error';
 import { AppConfig } from '../../config/app-config';
+import { activeTotpFactor } from '../mfa/totp.service';
 import { ChangeFeed } from '../change-feed/change-feed.service';
 import { AccessTokenService } from '../tokens/access-token.service';
 import type { CookieSession, SignInMode, TokenPair } from './session-credentials';
@@ -20,6 +21,18 @@ interface SessionRow {
   expires_at: Date;
   last_used_at: Date;
   revoked_at: Date | null;
+}
+
+/** What must hold when a session is created (all checked in the statement that creates it). */
+export interface StartConditions {
+  /** Refuse while the account is locked out. */
+  unlessLocked?: boolean;
+  /** Refuse when the account has an active TOTP factor (the sign-in needs a second step first). */
+  unlessSecondFactor?: boolean;
+  /** The sign-in is complete: clear the consecutive-failure count and any expired lock. */
+  resetFailures?: boolean;
+  /** The security event of this sign-in, written only if the session is (its details get the `sessionId`). */
+  audit?: AuditRecord;
 }
 
 const invalidRefresh = () => new DomainError('unauthenticated', 'The refresh token is invalid, expired or revoked', undefined, INVALID_TOKEN_CHALLENGE);
@@ -38,29 +51,59 @@ export class SessionService {
     @Inject(AppConfig) private readonly config: AppConfig,
   ) {}
 
-  /** A new session (new `sid`) for a successful sign-in. */
-  async start(userId: string, amr: string[], mode: 'bearer'): Promise<TokenPair>;
-  async start(userId: string, amr: string[], mode: 'cookie'): Promise<CookieSession>;
-  async start(userId: string, amr: string[], mode: SignInMode): Promise<TokenPair | CookieSession>;
-  async start(userId: string, amr: string[], mode: SignInMode): Promise<TokenPair | CookieSession> {
+  /**
+   * A new session (new `sid`) for a successful sign-in, written in one statement together with
+   * everything that must hold or happen with it (see StartConditions). Null when a condition did
+   * not hold at that moment: nothing was written.
+   */
+  async start(userId: string, amr: string[], mode: 'bearer', conditions?: StartConditions): Promise<TokenPair | null>;
+  async start(userId: string, amr: string[], mode: 'cookie', conditions?: StartConditions): Promise<CookieSession | null>;
+  async start(userId: string, amr: string[], mode: SignInMode, conditions?: StartConditions): Promise<TokenPair | CookieSession | null>;
+  async start(userId: string, amr: string[], mode: SignInMode, conditions: StartConditions = {}): Promise<TokenPair | CookieSession | null> {
     const meta = requestMeta.current();
     const now = new Date();
     const secret = randomSecret();
-    const em = this.em.fork();
-    const sessionId = await em.transactional(async (tx) => {
-      const [row] = await tx.execute(
-        `INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, auth_time, amr, ip, user_agent, cookie_secret_hash)
-         VALUES (gen_random_uuid(), ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?) RETURNING id`,
-        [userId, now, now, new Date(now.getTime() + this.config.sessions.refreshTokenTtl * 1000), now, JSON.stringify(amr), meta.ip, meta.userAgent, mode === 'cookie' ? hashSecret(secret) : null],
-      );
-      if (mode === 'bearer') {
-        await tx.execute('INSERT INTO refresh_tokens (id, session_id, token_hash, created_at) VALUES (gen_random_uuid(), ?, ?, ?)', [row.id, hashSecret(secret), now]);
-      }
-      return row.id as string;
-    });
-    const authTime = Math.floor(now.getTime() / 1000);
+    // The account row decides: a deleted or disabled account never gets a session, whatever
+    // raced with the sign-in (a lock or a second factor committed before this statement is seen).
+    const notLocked = '(locked_until IS NULL OR locked_until <= now())';
+    const guard = [`id = ?`, `deleted_at IS NULL`, `status <> 'disabled'`];
+    if (conditions.unlessLocked) guard.push(notLocked);
+    if (conditions.unlessSecondFactor) guard.push(`NOT ${activeTotpFactor('users.id')}`);
+    const parts = [
+      `account AS (SELECT id, (failed_login_count > 0 OR lock_count > 0 OR locked_until IS NOT NULL) AS dirty FROM users WHERE ${guard.join(' AND ')})`,
+      `session AS (INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, auth_time, amr, ip, user_agent, cookie_secret_hash)
+        SELECT gen_random_uuid(), account.id, ?, ?, ?, ?, ?::jsonb, ?, ?, ? FROM account RETURNING id)`,
+    ];
+    const params: unknown[] = [
+      userId,
+      now,
+      now,
+      new Date(now.getTime() + this.config.sessions.refreshTokenTtl * 1000),
+      now,
+      JSON.stringify(amr),
+      meta.ip,
+      meta.userAgent,
+      mode === 'cookie' ? hashSecret(secret) : null,
+    ];
+    if (conditions.resetFailures) {
+      // Only when there is something to clear (no write to users on the common path), and never
+      // a lock that a failure elsewhere set after this statement's snapshot (re-checked on the row).
+      parts.push(`reset AS (UPDATE users SET failed_login_count = 0, lock_count = 0, locked_until = NULL
+        FROM account WHERE users.id = account.id AND account.dirty AND ${notLocked.replace(/locked_until/g, 'users.locked_until')})`);
+    }
+    if (mode === 'bearer') {
+      parts.push(`refresh AS (INSERT INTO refresh_tokens (id, session_id, token_hash, created_at) SELECT gen_random_uuid(), session.id, ?, ? FROM session)`);
+      params.push(hashSecret(secret), now);
+    }
+    if (conditions.audit) {
+      const audit = this.audit.insertFrom('session', conditions.audit, { sessionId: 'id' });
+      parts.push(`audit AS (${audit.sql})`);
+      params.push(...audit.params);
+    }
+    const rows: { id: string }[] = await this.em.fork().execute(`WITH ${parts.join(',\n')} SELECT id FROM session`, params);
+    if (!rows.length) return null;
     if (mode === 'cookie') return this.cookieSession(secret);
-    return this.tokenPair(userId, sessionId, amr, authTime, secret);
+    return this.tokenPair(userId, rows[0].id, amr, Math.floor(now.getTime() / 1000), secret);
   }
 
   /**

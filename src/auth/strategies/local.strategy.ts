@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { Strategy } from 'passport-local';
-import type { User } from '../../users/user.entity';
-import { PasswordLoginService } from '../login/password-login.service';
+import { type PasswordAccount, PasswordLoginService } from '../login/password-login.service';
 
 /** Email + password, validated by the login guard before this runs. */
 @Injectable()
@@ -11,7 +10,7 @@ export class LocalStrategy extends PassportStrategy(Strategy, 'local') {
     super({ usernameField: 'email', passwordField: 'password', session: false });
   }
 
-  validate(email: string, password: string): Promise<User> {
+  validate(email: string, password: string): Promise<PasswordAccount> {
     return this.logins.verify(email, password);
   }
 }
