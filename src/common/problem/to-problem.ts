@@ -11,7 +11,10 @@ export interface ProblemResult {
 
 // PostgreSQL / driver codes meaning "the database is unreachable", not "your input is wrong".
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006', '53300']);
-const UNAVAILABLE_MESSAGES = /Connection terminated|connection is closed|Client has encountered a connection error|timeout exceeded when trying to connect|Knex: Timeout acquiring a connection/i;
+// "Transaction query already complete": knex's answer to the next statement of a transaction
+// that a lost connection has already ended (the cluster suite kills connections mid-transaction).
+const UNAVAILABLE_MESSAGES =
+  /Connection terminated|connection is closed|Client has encountered a connection error|timeout exceeded when trying to connect|Knex: Timeout acquiring a connection|Transaction query already complete/i;
 
 /** Maps anything thrown while handling a request to the one problem+json shape. */
 export function toProblem(error: unknown, instance?: string): ProblemResult {
