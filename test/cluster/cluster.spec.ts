@@ -1,4 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { s256 } from '../support/google-flow';
+import { GoogleIdp } from '../support/google-idp';
 import {
   ADMIN_EMAIL,
   call,
@@ -12,6 +14,7 @@ import {
   oneShot,
   pollUntil,
   type Reply,
+  type Tokens,
   startInstance,
   startRedisServer,
   STRONG_PASSWORD,
@@ -35,17 +38,21 @@ let A: Instance;
 let B: Instance;
 let adminToken: string;
 const extra: Instance[] = [];
+// Google, played by a local OpenID provider in this process; both instances are its client.
+const idp = new GoogleIdp();
+const PUBLIC_URL = 'http://bastion-cluster.example.com';
 
 function baseEnv(): Record<string, string | undefined> {
   return {
     DATABASE_URL: db.url,
     // One public URL for the whole cluster: it is the tokens' issuer (JWT_ISSUER defaults to it).
-    APP_URL: 'http://bastion-cluster.example.com',
+    APP_URL: PUBLIC_URL,
     TRUST_PROXY: 'true',
     THROTTLE_LIMIT: '1000000',
     THROTTLE_AUTH_LIMIT: String(AUTH_LIMIT),
     LOCKOUT_THRESHOLD: String(LOCKOUT_THRESHOLD),
     ...secrets,
+    ...idp.env({ GOOGLE_CALLBACK_URL: `${PUBLIC_URL}/api/v1/auth/google/callback` }),
   };
 }
 
@@ -55,6 +62,7 @@ const describeReply = (r: Reply) => `${r.status} ${r.contentType} ${r.text.slice
 beforeAll(async () => {
   db = await createDatabase();
   secrets = clusterSecrets();
+  await idp.start();
   const redis = sharedRedis ? { REDIS_URL: sharedRedis, REDIS_KEY_PREFIX: `bastion-cluster-${Date.now()}:` } : {};
   // A first: it migrates the fresh database; B then starts on the migrated schema.
   A = await startInstance('A', { ...baseEnv(), ...redis });
@@ -65,6 +73,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([A, B, ...extra].filter(Boolean).map((i) => i.stop()));
   await db?.drop();
+  await idp.stop();
 }, 60_000);
 
 describe('two instances behave as one', () => {
@@ -132,6 +141,54 @@ describe('two instances behave as one', () => {
     }
   });
 
+  it('a Google flow started on A finishes on B (and one started on B on A): PKCE verifier and browser binding travel through the shared database; the state is single use on both', async () => {
+    for (const [start, finish] of [
+      [A, B],
+      [B, A],
+    ] as const) {
+      const email = uniqueEmail(`google-${start.name}`);
+      idp.claims = { sub: `google-sub-${email}`, email, email_verified: true, name: 'Cluster Google User' };
+      const begin = await call(start, 'GET', '/api/v1/auth/google', { ip: clientIp() });
+      expect(begin.status).toBe(302);
+      const authorize = new URL(begin.headers.get('location')!);
+      expect(`${authorize.origin}${authorize.pathname}`).toBe(`${idp.url}/authorize`);
+      expect(authorize.searchParams.get('code_challenge_method')).toBe('S256');
+      const challenge = authorize.searchParams.get('code_challenge')!;
+      const cookie = begin.headers.getSetCookie().find((c) => c.startsWith('bastion_oauth='))!.split(';')[0];
+      expect(cookie).toBeTruthy();
+
+      // The browser at Google, sent back to the callback — which the load balancer gives to the other instance.
+      const atGoogle = await fetch(authorize, { redirect: 'manual' });
+      expect(atGoogle.status).toBe(302);
+      const back = new URL(atGoogle.headers.get('location')!);
+      expect(`${back.origin}${back.pathname}`).toBe(`${PUBLIC_URL}/api/v1/auth/google/callback`);
+      const tokenRequestsBefore = idp.tokenRequests.length;
+      const done = await call(finish, 'GET', `/api/v1/auth/google/callback${back.search}`, { headers: { cookie }, ip: clientIp() });
+      expect({ status: done.status, body: done.body }).toMatchObject({ status: 200, body: { accessToken: expect.any(String), refreshToken: expect.any(String) } });
+
+      // The finishing instance redeemed the code with the verifier the starting instance made.
+      const [tokenRequest] = idp.tokenRequests.slice(tokenRequestsBefore);
+      expect(tokenRequest.body).toMatchObject({ grant_type: 'authorization_code', code: back.searchParams.get('code') });
+      expect(s256(tokenRequest.body.code_verifier)).toBe(challenge);
+
+      // Used: the same callback is refused on either instance, and Google is not asked again.
+      for (const instance of [start, finish]) {
+        const replay = await call(instance, 'GET', `/api/v1/auth/google/callback${back.search}`, { headers: { cookie }, ip: clientIp() });
+        expect(replay.status).toBe(400);
+        expect(problemJson(replay)).toBe(true);
+      }
+      expect(idp.tokenRequests.length).toBe(tokenRequestsBefore + 1);
+
+      // Signed in, on both instances.
+      const { accessToken } = done.body as Tokens;
+      for (const instance of [start, finish]) {
+        const who = await call(instance, 'GET', '/api/v1/auth/whoami', { token: accessToken });
+        expect(who.status).toBe(200);
+        expect((who.body as { amr: string[] }).amr).toEqual(['google']);
+      }
+    }
+  });
+
   it(`lockout is counted across both: ${LOCKOUT_THRESHOLD} failures split over A and B lock the account, ${LOCKOUT_THRESHOLD - 1} do not`, async () => {
     const wrong = (instance: Instance, email: string) =>
       call(instance, 'POST', '/api/v1/auth/login', { body: { email, password: 'wrong horse battery staple' }, ip: clientIp() });
@@ -189,7 +246,7 @@ describe('two instances behave as one', () => {
 });
 
 describe('faults', () => {
-  it('PostgreSQL connections killed under load: only 2xx or 503 problem+json, then both recover by themselves and a revocation made meanwhile holds', async () => {
+  it('PostgreSQL connections killed under load (reads, registrations, refreshes): only 2xx or 503 problem+json, no half-written rows, then both recover by themselves and a revocation made meanwhile holds', async () => {
     const email = uniqueEmail('fault');
     await createUser(A, adminToken, email, ['viewer']);
     const victim = await loginTokens(A, email, STRONG_PASSWORD);
@@ -207,7 +264,43 @@ describe('faults', () => {
         }
       }
     };
-    const workers = [A, B].flatMap((i) => [worker(i, '/api/v1/users'), worker(i, '/api/v1/users?limit=5'), worker(i, '/api/v1/auth/whoami')]);
+    // Writers: registrations (user + role + verification token in one transaction) and refresh
+    // chains (rotation + successor in one transaction), each on its own client address.
+    const registered: { email: string; status: number }[] = [];
+    const registrar = async (instance: Instance) => {
+      while (running) {
+        const email = uniqueEmail('half-row');
+        try {
+          const reply = await call(instance, 'POST', '/api/v1/auth/register', { body: { email, password: STRONG_PASSWORD, displayName: 'Half Row' }, ip: clientIp() });
+          replies.push(reply);
+          registered.push({ email, status: reply.status });
+        } catch (err) {
+          failures.push(`${instance.name} register: ${String(err)}`);
+        }
+      }
+    };
+    const refresher = async (instance: Instance, tokens: Tokens) => {
+      let refreshToken = tokens.refreshToken;
+      while (running) {
+        try {
+          const reply = await call(instance, 'POST', '/api/v1/auth/refresh', { body: { refreshToken }, ip: clientIp() });
+          replies.push(reply);
+          // A refresh that failed left the old token as it was (or rotated with its successor
+          // written, and still inside the grace window): presenting it again must work.
+          if (reply.status === 200) refreshToken = (reply.body as Tokens).refreshToken;
+        } catch (err) {
+          failures.push(`${instance.name} refresh: ${String(err)}`);
+        }
+      }
+    };
+    const chains = await Promise.all([A, B].map((instance) => loginTokens(instance, email, STRONG_PASSWORD)));
+    const workers = [A, B].flatMap((i, n) => [
+      worker(i, '/api/v1/users'),
+      worker(i, '/api/v1/users?limit=5'),
+      worker(i, '/api/v1/auth/whoami'),
+      registrar(i),
+      refresher(i, chains[n]),
+    ]);
     const kill = () =>
       withClient(db.url, (c) => c.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [db.name]));
     let killed = 0;
@@ -226,6 +319,35 @@ describe('faults', () => {
     const bad = replies.filter((r) => !(r.status >= 200 && r.status < 300) && !(r.status === 503 && problemJson(r)));
     expect(bad.map(describeReply)).toEqual([]);
     expect(replies.length).toBeGreaterThan(20);
+    expect(registered.filter((r) => r.status === 202).length).toBeGreaterThan(0);
+
+    // No half-written rows: every write was all or nothing.
+    await withClient(db.url, async (c) => {
+      const emails = registered.map((r) => r.email);
+      const users = await c.query<{ email: string; status: string; roles: number; verify_tokens: number }>(
+        `SELECT u.email, u.status,
+                (SELECT count(*)::int FROM user_roles r WHERE r.user_id = u.id) AS roles,
+                (SELECT count(*)::int FROM email_tokens e WHERE e.user_id = u.id AND e.purpose = 'verify_email') AS verify_tokens
+           FROM users u WHERE u.email = ANY($1)`,
+        [emails],
+      );
+      const found = new Map(users.rows.map((u) => [u.email, u]));
+      // Every accepted registration is there; every registration that is there is whole.
+      expect(registered.filter((r) => r.status === 202 && !found.has(r.email))).toEqual([]);
+      expect(users.rows.filter((u) => u.roles !== 1 || (u.status === 'pending' && u.verify_tokens < 1))).toEqual([]);
+      // A rotated refresh token always has its successor; a bearer session always has a refresh
+      // token and the audit event of its sign-in (written in the same statement).
+      const orphans = await c.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM refresh_tokens t WHERE t.rotated_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM refresh_tokens c WHERE c.parent_id = t.id)`,
+      );
+      expect(orphans.rows[0].n).toBe(0);
+      const bare = await c.query<{ id: string }>(
+        `SELECT s.id FROM sessions s
+          WHERE (s.cookie_secret_hash IS NULL AND NOT EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.session_id = s.id))
+             OR NOT EXISTS (SELECT 1 FROM audit_events a WHERE a.details->>'sessionId' = s.id::text)`,
+      );
+      expect(bare.rows).toEqual([]);
+    });
 
     // Both serve again without a restart.
     for (const instance of [A, B]) {
@@ -245,13 +367,14 @@ describe('faults', () => {
   });
 
   it('SIGTERM during a burst: in-flight requests complete, new ones are refused, the instance exits 0, the other keeps serving', async () => {
-    // C hashes slowly (64 MiB, 2 passes) so that its logins are still being processed when SIGTERM arrives.
+    // C hashes slowly (256 MiB, 3 passes: a few hundred ms each, two at a time) so that its logins
+    // are still being processed when SIGTERM arrives.
     // The burst uses keep-alive connections (fetch): while closing, the server answers them with
     // `Connection: close`, so they do not hold the shutdown open.
     const C = await startInstance('C', {
       ...baseEnv(),
-      ARGON2_MEMORY_KIB: '65536',
-      ARGON2_ITERATIONS: '2',
+      ARGON2_MEMORY_KIB: '262144',
+      ARGON2_ITERATIONS: '3',
       ...(sharedRedis ? { REDIS_URL: sharedRedis, REDIS_KEY_PREFIX: `bastion-cluster-c-${Date.now()}:` } : {}),
     });
     extra.push(C);

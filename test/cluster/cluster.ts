@@ -199,6 +199,7 @@ export async function startRedisServer(): Promise<{ url: string; child: ChildPro
 export interface Reply {
   status: number;
   contentType: string;
+  headers: Headers;
   body: unknown;
   text: string;
 }
@@ -210,19 +211,19 @@ export function clientIp(): string {
   return `10.${(process.pid >> 8) & 255}.${(ipCounter >> 8) & 255}.${ipCounter & 255}`;
 }
 
-/** One HTTP call through real fetch. */
+/** One HTTP call through real fetch (redirects are answers, not followed). */
 export async function call(
   base: string | Instance,
   method: string,
   path: string,
-  options: { token?: string; body?: unknown; ip?: string } = {},
+  options: { token?: string; body?: unknown; ip?: string; headers?: Record<string, string> } = {},
 ): Promise<Reply> {
   const url = `${typeof base === 'string' ? base : base.baseUrl}${path}`;
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...options.headers };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   if (options.ip) headers['x-forwarded-for'] = options.ip;
   if (options.body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(url, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
+  const res = await fetch(url, { method, headers, redirect: 'manual', body: options.body === undefined ? undefined : JSON.stringify(options.body) });
   const text = await res.text();
   let body: unknown = text;
   try {
@@ -230,7 +231,7 @@ export async function call(
   } catch {
     /* not JSON */
   }
-  return { status: res.status, contentType: res.headers.get('content-type') ?? '', body, text };
+  return { status: res.status, contentType: res.headers.get('content-type') ?? '', headers: res.headers, body, text };
 }
 
 export interface Tokens {
