@@ -1,5 +1,5 @@
 // First: sizes the thread pool before anything uses it.
-import './thread-pool';
+import './config/thread-pool';
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';

@@ -67,6 +67,8 @@ export const environmentSchema = z.object({
   ARGON2_MEMORY_KIB: count(19456, 8192, 1048576),
   ARGON2_ITERATIONS: count(2, 1, 20),
   ARGON2_PARALLELISM: count(1, 1, 16),
+  // Validated only: libuv reads it (config/thread-pool.ts sets it to the cores when unset).
+  UV_THREADPOOL_SIZE: optional(count(4, 1, 1024)),
   LOCKOUT_THRESHOLD: count(5, 1, 1000),
   LOCKOUT_DURATION: seconds(900),
   LOCKOUT_MAX_DURATION: seconds(3600),

@@ -3,7 +3,7 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { hash, parseOptions, verify, type Algorithm, type Options, type Version } from '@node-rs/argon2';
 import { ConcurrencyLimit } from '../../common/concurrency/concurrency-limit';
 import { AppConfig } from '../../config/app-config';
-import { threadPoolSize } from '../../thread-pool';
+import { threadPoolSize } from '../../config/thread-pool';
 import { normalizePassword } from './password-policy';
 
 // The package declares these as `const enum`s, which are erased at run time and cannot be read
@@ -14,7 +14,7 @@ const VERSION_0X13 = 1 as Version.V0x13;
 /**
  * Argon2id password hashing (OWASP parameters by default). The async functions run on the libuv
  * thread pool, so a login never blocks the event loop for the tens of milliseconds a hash takes.
- * The hashes wait for a thread in libuv's queue (sized to the cores: src/thread-pool.ts), but at
+ * The hashes wait for a thread in libuv's queue (sized to the cores: config/thread-pool.ts), but at
  * most four per thread are handed to it at once and the rest wait here: libuv's queue also carries
  * DNS lookups and file reads, which must not wait behind a login storm's worth of hashes. (A
  * limit of one hash per thread, queued here instead, measured ~15% fewer logins/s: every hash
