@@ -239,6 +239,15 @@ describe('Dockerfile', () => {
     expect(`dist/${nestCli.entryFile}.js`).toBe('dist/src/main.js');
   });
 
+  it('caps the V8 heap as npm run start:prod does (one heap setting for every way of running it)', () => {
+    const scripts = (JSON.parse(readRootFile('package.json')) as { scripts: Record<string, string> }).scripts;
+    const flag = /^node (--max-old-space-size=\d+) dist\/src\/main\.js$/.exec(scripts['start:prod'])?.[1];
+    expect(flag).toBeDefined();
+    expect(scripts.start).toBe(`npm run build && node ${flag} dist/src/main.js`);
+    const env = finalStage.filter((i) => i.keyword === 'ENV').map((i) => i.args);
+    expect(env).toContain(`NODE_OPTIONS=${flag}`);
+  });
+
   it('ships the build output, exposes port 3000 and probes /health/live', () => {
     const copies = finalStage.filter((i) => i.keyword === 'COPY').map((i) => i.args);
     expect(copies).toEqual(expect.arrayContaining([expect.stringMatching(/--from=build\b.*\bdist\b/)]));
