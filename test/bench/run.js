@@ -174,7 +174,7 @@ async function main() {
 
   const header = [
     `Bastion benchmark, ${startedAt}: ${argon2.cores} cores (${os.cpus()[0]?.model}), Node ${process.version}, load average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`,
-    `Argon2id ${argon2.params}: median ${argon2.hashMsMedian} ms per hash (${argon2.samples} samples) → bound ${argon2.boundPerSecond} logins/s (cores ÷ hash time)`,
+    `Argon2id ${argon2.params}: median ${argon2.hashMsMedian} ms per hash (${argon2.samples} samples) → bound ${argon2.boundPerSecond} logins/s (cores ÷ hash time); ${argon2.cores} hashes at once reach ${argon2.parallelPerSecond}/s (${argon2.parallelVsBound}× the bound)`,
     `${data.documents} documents in ${data.departmentIds.length} departments (viewer reads ${data.readable.viewer}, manager ${data.readable.manager}); Redis ${redisUrl ? 'on' : 'off'}; ${SECONDS} s per scenario after ${WARMUP_SECONDS} s warm-up${SOAK_SECONDS > 0 ? `; soak ${SOAK_SECONDS} s on 2 instances` : ''}`,
   ];
   const notes = [];

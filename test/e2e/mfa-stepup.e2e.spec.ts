@@ -4,8 +4,8 @@ import { ChangeFeed } from '../../src/auth/change-feed/change-feed.service';
 import { bearer, createUser, type CreatedUser, em, login, loginTokens } from '../support/auth-helpers';
 import { createTestApp, type TestApp } from '../support/test-app';
 import { steadyStep, totp } from '../support/totp';
+import { PROBLEM_JSON } from '../support/problem-assertions';
 
-const PROBLEM_JSON = /^application\/problem\+json/;
 const MFA_REQUIRED = 'urn:bastion:problem:mfa-required';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -7,7 +7,6 @@ import type { TestApp } from './test-app';
 export const GOOGLE_START = '/api/v1/auth/google';
 export const GOOGLE_CALLBACK = '/api/v1/auth/google/callback';
 export const OAUTH_EXCHANGE = '/api/v1/auth/oauth/exchange';
-export const PROBLEM_JSON = /^application\/problem\+json/;
 
 /** What `GET /auth/google` handed the browser. */
 export interface StartedFlow {

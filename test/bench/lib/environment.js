@@ -96,6 +96,14 @@ function readStatus(pid) {
   }
 }
 
+/** The node flags of `npm run start:prod` (`node <flags> dist/src/main.js`). */
+function productionNodeFlags() {
+  const script = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts['start:prod'];
+  const match = /^node ((?:--\S+ )*)dist\/src\/main\.js$/.exec(script);
+  if (!match) throw new Error(`package.json start:prod is not "node [flags] dist/src/main.js": ${script}`);
+  return match[1].split(' ').filter(Boolean);
+}
+
 /**
  * Starts `node dist/src/main.js` with NODE_ENV=production and waits for /health/ready. Its output
  * goes to `logFile`; error-level lines (pino level ≥ 50) are counted for the report. A second
@@ -121,8 +129,11 @@ async function startServer({ databaseUrl: dbUrl, redisUrl, admin, logFile, cpuPr
     BOOTSTRAP_ADMIN_EMAIL: admin.email,
     BOOTSTRAP_ADMIN_PASSWORD: admin.password,
     ...deployment.secrets,
+    // An experiment with the thread pool that hashes passwords (test/bench/README.md) reaches the server.
+    ...(process.env.UV_THREADPOOL_SIZE ? { UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE } : {}),
   };
-  const nodeArgs = ['-r', join(__dirname, 'exit-with-parent.js')];
+  // Started as `npm run start:prod` starts it (its node flags: the heap cap), plus the bench's hooks.
+  const nodeArgs = ['-r', join(__dirname, 'exit-with-parent.js'), ...productionNodeFlags()];
   if (cpuProfileDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`);
   const child = spawn(process.execPath, [...nodeArgs, MAIN], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   mkdirSync(dirname(logFile), { recursive: true });

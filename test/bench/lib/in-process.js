@@ -16,9 +16,13 @@ const round = (v, digits = 2) => Math.round(v * 10 ** digits) / 10 ** digits;
 
 /**
  * Logins/s can never beat cores ÷ (one hash's time): each login verifies one Argon2id hash (the
- * server's defaults, m=19456 KiB t=2 p=1). Measured sequentially, median of `samples`.
+ * server's defaults, m=19456 KiB t=2 p=1). Measured sequentially, median of `samples`. Hashes on
+ * all cores at once are slower each (they share memory bandwidth and caches; on a VM, perhaps
+ * hyperthreads of one physical core): `parallelPerSecond` is what `cores` concurrent hash loops
+ * reach for `parallelSeconds`, with nothing else to do — the ceiling a login route can approach on
+ * this machine. Both are reported; the issue's target is stated against the first.
  */
-async function argon2Bound(samples = 20) {
+async function argon2Bound(samples = 20, parallelSeconds = 3) {
   const options = { algorithm: ARGON2ID, memoryCost: 19456, timeCost: 2, parallelism: 1 };
   for (let i = 0; i < 3; i++) await hash(`warm-up password ${i}`, options);
   const times = [];
@@ -29,7 +33,26 @@ async function argon2Bound(samples = 20) {
   }
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
   const hashMs = median(times);
-  return { cores, params: 'm=19456,t=2,p=1', samples, hashMsMedian: round(hashMs), hashMsMin: round(Math.min(...times)), hashMsMax: round(Math.max(...times)), boundPerSecond: round(cores / (hashMs / 1000), 1) };
+  let hashes = 0;
+  const started = performance.now();
+  const until = started + parallelSeconds * 1000;
+  await Promise.all(
+    Array.from({ length: cores }, async (_, lane) => {
+      for (let i = 0; performance.now() < until; i++, hashes++) await hash(`parallel password ${lane} ${i}`, options);
+    }),
+  );
+  const parallelPerSecond = round(hashes / ((performance.now() - started) / 1000), 1);
+  return {
+    cores,
+    params: 'm=19456,t=2,p=1',
+    samples,
+    hashMsMedian: round(hashMs),
+    hashMsMin: round(Math.min(...times)),
+    hashMsMax: round(Math.max(...times)),
+    boundPerSecond: round(cores / (hashMs / 1000), 1),
+    parallelPerSecond,
+    parallelVsBound: round(parallelPerSecond / (cores / (hashMs / 1000))),
+  };
 }
 
 /** The role catalog the server would load, read from the same database. */
