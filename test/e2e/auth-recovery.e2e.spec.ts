@@ -1,6 +1,6 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { bearer, createUser, type CreatedUser, em, login, loginTokens, uniqueEmail } from '../support/auth-helpers';
-import { extractToken, type ReceivedMail, type SmtpSink, startSmtpSink } from '../support/smtp-sink';
+import { extractToken, type SmtpSink, startSmtpSink } from '../support/smtp-sink';
 import { createTestApp, type TestApp } from '../support/test-app';
 
 const PROBLEM_JSON = /^application\/problem\+json/;
@@ -42,14 +42,11 @@ function expectBadLink(res: LightMyRequestResponse): void {
 describe('Password recovery (forgot / reset)', () => {
   let sink: SmtpSink;
   let t: TestApp;
-  const taken = new Set<ReceivedMail>();
 
   async function resetToken(email: string): Promise<string> {
     const res = await forgot(t, email);
     expect(res.statusCode).toBe(202);
-    const mail = await sink.waitFor((m) => m.to.includes(email) && m.subject === RESET_SUBJECT && !taken.has(m));
-    taken.add(mail);
-    return extractToken(mail, '/reset-password');
+    return extractToken(await sink.next(email, RESET_SUBJECT), '/reset-password');
   }
 
   beforeAll(async () => {
@@ -72,8 +69,7 @@ describe('Password recovery (forgot / reset)', () => {
     }
     expect(ghost.body).toBe(known.body);
 
-    const mail = await sink.waitFor((m) => m.to.includes(user.email) && m.subject === RESET_SUBJECT);
-    taken.add(mail);
+    const mail = await sink.next(user.email, RESET_SUBJECT);
     expect(mail.text).toMatch(/http:\/\/localhost:3000\/reset-password\?token=\S+/);
     expect(await mailJobsTo(t, user.email)).toEqual([RESET_SUBJECT]);
     expect(await mailJobsTo(t, unknown)).toEqual([]);

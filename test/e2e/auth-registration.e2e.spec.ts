@@ -1,6 +1,6 @@
 import { createUser, em, login, STRONG_PASSWORD, uniqueEmail } from '../support/auth-helpers';
 import { expectValidation, PROBLEM_JSON } from '../support/problem-assertions';
-import { extractToken, type ReceivedMail, type SmtpSink, startSmtpSink } from '../support/smtp-sink';
+import { extractToken, type SmtpSink, startSmtpSink } from '../support/smtp-sink';
 import { createTestApp, type TestApp } from '../support/test-app';
 
 const VERIFY_SUBJECT = 'Verify your email address';
@@ -56,19 +56,10 @@ const resend = (t: TestApp, email: string) => t.app.inject({ method: 'POST', url
 describe('Registration and email verification (open, verification required)', () => {
   let sink: SmtpSink;
   let t: TestApp;
-  const taken = new Set<ReceivedMail>();
-
-  /** The next not-yet-consumed mail of that subject to that address. */
-  async function nextMail(to: string, subject: string): Promise<ReceivedMail> {
-    const mail = await sink.waitFor((m) => m.to.includes(to) && m.subject === subject && !taken.has(m));
-    taken.add(mail);
-    return mail;
-  }
-
   async function registerAndGetToken(email: string, password = STRONG_PASSWORD, displayName = 'Ada Lovelace'): Promise<string> {
     const res = await register(t, { email, password, displayName });
     expect(res.statusCode).toBe(202);
-    return extractToken(await nextMail(email, VERIFY_SUBJECT), '/verify-email');
+    return extractToken(await sink.next(email, VERIFY_SUBJECT), '/verify-email');
   }
 
   beforeAll(async () => {
@@ -108,7 +99,7 @@ describe('Registration and email verification (open, verification required)', ()
     expect(created).toMatchObject({ status: 'pending', email_verified: false, display_name: 'Ada Lovelace', roles: ['viewer'] });
     expect(created!.password_hash).toMatch(/^\$argon2id\$/);
 
-    const mail = await nextMail(email, VERIFY_SUBJECT);
+    const mail = await sink.next(email, VERIFY_SUBJECT);
     expect(mail.to).toEqual([email]);
     expect(mail.text).toMatch(/http:\/\/localhost:3000\/verify-email\?token=[^\s]+/);
     const token = extractToken(mail, '/verify-email');
@@ -188,7 +179,7 @@ describe('Registration and email verification (open, verification required)', ()
     const res = await register(t, { email: owner.email, password: 'an intruder passphrase here', displayName: 'Intruder' });
     expect(res.statusCode).toBe(202);
 
-    const notice = await nextMail(owner.email, EXISTS_SUBJECT);
+    const notice = await sink.next(owner.email, EXISTS_SUBJECT);
     expect(notice.text).not.toContain('token=');
     expect(notice.text).toContain('http://localhost:3000/forgot-password');
     expect(await mailJobsTo(t, owner.email)).toEqual([EXISTS_SUBJECT]);
@@ -296,7 +287,7 @@ describe('Registration and email verification (open, verification required)', ()
       expect(answers.map((r) => r.statusCode)).toEqual([202, 202, 202]);
       expect(new Set(answers.map((r) => r.body)).size).toBe(1);
 
-      const secondToken = extractToken(await nextMail(pending, VERIFY_SUBJECT), '/verify-email');
+      const secondToken = extractToken(await sink.next(pending, VERIFY_SUBJECT), '/verify-email');
       expect(secondToken).not.toBe(firstToken);
       expect(await mailJobsTo(t, pending)).toEqual([VERIFY_SUBJECT, VERIFY_SUBJECT]);
       expect(await mailJobsTo(t, unknown)).toEqual([]);

@@ -1,20 +1,11 @@
 import { decode } from 'jsonwebtoken';
+import type { SessionSummary } from '../../src/auth/sessions/user-sessions.service';
 import { bearer, createUser, em, login, loginTokens, type CreatedUser } from '../support/auth-helpers';
 import { createTestApp, type TestApp } from '../support/test-app';
 
 interface Pair {
   accessToken: string;
   refreshToken: string;
-}
-
-interface SessionItem {
-  id: string;
-  createdAt: string;
-  lastUsedAt: string;
-  ip: string | null;
-  userAgent: string | null;
-  amr: string[];
-  current: boolean;
 }
 
 const sidOf = (accessToken: string) => (decode(accessToken) as { sid: string }).sid;
@@ -48,7 +39,7 @@ describe('Session management: list, end, logout, logout-all (ASVS 7.5.2, 7.4.1)'
 
     const res = await list(laptop.accessToken);
     expect(res.statusCode).toBe(200);
-    const items = res.json<SessionItem[]>();
+    const items = res.json<SessionSummary[]>();
     expect(items.map((s) => s.id).sort()).toEqual([sidOf(laptop.accessToken), sidOf(phone.accessToken)].sort());
     expect(items.map((s) => s.id)).not.toContain(sidOf(strangers.accessToken));
     for (const item of items) {
@@ -65,7 +56,7 @@ describe('Session management: list, end, logout, logout-all (ASVS 7.5.2, 7.4.1)'
     expect(res.body).not.toContain(laptop.refreshToken);
     expect(res.body).not.toMatch(/hash|secret|token/i);
 
-    const fromPhone = (await list(phone.accessToken)).json<SessionItem[]>();
+    const fromPhone = (await list(phone.accessToken)).json<SessionSummary[]>();
     expect(fromPhone.filter((s) => s.current).map((s) => s.id)).toEqual([sidOf(phone.accessToken)]);
   });
 
@@ -76,7 +67,7 @@ describe('Session management: list, end, logout, logout-all (ASVS 7.5.2, 7.4.1)'
     const expired = await signIn(user);
     await em(t).execute(`UPDATE sessions SET last_used_at = now() - make_interval(secs => ?) WHERE id = ?`, [t.config.sessions.idleTtl + 60, sidOf(idle.accessToken)]);
     await em(t).execute(`UPDATE sessions SET expires_at = now() - interval '1 second' WHERE id = ?`, [sidOf(expired.accessToken)]);
-    const items = (await list(live.accessToken)).json<SessionItem[]>();
+    const items = (await list(live.accessToken)).json<SessionSummary[]>();
     expect(items.map((s) => s.id)).toEqual([sidOf(live.accessToken)]);
   });
 
@@ -95,7 +86,7 @@ describe('Session management: list, end, logout, logout-all (ASVS 7.5.2, 7.4.1)'
     expect((await refresh(other.refreshToken)).statusCode).toBe(401);
     // The caller's own session is untouched and the ended one is gone from the list.
     expect((await whoami(mine.accessToken)).statusCode).toBe(200);
-    expect((await list(mine.accessToken)).json<SessionItem[]>().map((s) => s.id)).toEqual([sidOf(mine.accessToken)]);
+    expect((await list(mine.accessToken)).json<SessionSummary[]>().map((s) => s.id)).toEqual([sidOf(mine.accessToken)]);
     const [row] = await em(t).execute('SELECT revoked_at FROM sessions WHERE id = ?', [sidOf(other.accessToken)]);
     expect(row.revoked_at).not.toBeNull();
     // Ending it again: it no longer exists as a live session.

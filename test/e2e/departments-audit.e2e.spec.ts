@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import type { AuditEventView } from '../../src/audit/audit-query.service';
 import { bearer, createUser, em, loginTokens } from '../support/auth-helpers';
 import { expectProblem, expectValidation } from '../support/problem-assertions';
 import { createTestApp, type TestApp } from '../support/test-app';
@@ -8,20 +9,6 @@ type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 const AUDIT_FIELDS = ['actorId', 'at', 'details', 'id', 'ip', 'outcome', 'requestId', 'targetId', 'targetType', 'type', 'userAgent'];
 const MISSING_ID = '5a0c1f3e-0000-4000-8000-0000000000aa';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-interface AuditEventView {
-  id: string;
-  type: string;
-  at: string;
-  actorId: string | null;
-  targetType: string | null;
-  targetId: string | null;
-  ip: string | null;
-  userAgent: string | null;
-  requestId: string | null;
-  outcome: string;
-  details: Record<string, unknown>;
-}
 
 describe('departments and the audit log (ASVS 8.2.1, 8.2.2, 8.4.1, 16.3.2, 16.4.2)', () => {
   let t: TestApp;

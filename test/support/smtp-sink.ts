@@ -19,6 +19,8 @@ export interface SmtpSink {
   /** RCPT TO attempts the sink refused (see rejectNextRecipients). */
   rejected: string[];
   waitFor(predicate: (mail: ReceivedMail) => boolean, timeoutMs?: number): Promise<ReceivedMail>;
+  /** The next mail with this subject to this address that no earlier next() returned (then it is taken). */
+  next(to: string, subject: string, timeoutMs?: number): Promise<ReceivedMail>;
   /** Answers the next `count` RCPT TO commands with a transient 451, as a relay under load does. */
   rejectNextRecipients(count: number): void;
   /** Holds every message's DATA phase open until the returned function is called. */
@@ -34,6 +36,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
   const messages: ReceivedMail[] = [];
   const rejected: string[] = [];
   const waiters = new Set<() => void>();
+  const taken = new Set<ReceivedMail>();
   let toReject = 0;
   let gate: Promise<void> | undefined;
   let heldCount = 0;
@@ -77,7 +80,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
   });
   const { port } = server.server.address() as AddressInfo;
 
-  return {
+  const sink: SmtpSink = {
     url: `smtp://127.0.0.1:${port}`,
     messages,
     rejected,
@@ -101,6 +104,11 @@ export async function startSmtpSink(): Promise<SmtpSink> {
         check();
       });
     },
+    async next(to, subject, timeoutMs) {
+      const mail = await sink.waitFor((m) => m.to.includes(to) && m.subject === subject && !taken.has(m), timeoutMs);
+      taken.add(mail);
+      return mail;
+    },
     rejectNextRecipients(count) {
       toReject = count;
     },
@@ -115,10 +123,12 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     held: () => heldCount,
     clear() {
       messages.length = 0;
+      taken.clear();
       rejected.length = 0;
     },
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
+  return sink;
 }
 
 /** The `token` query parameter of the first link in the mail's text whose path ends with `path`. */
