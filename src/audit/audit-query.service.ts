@@ -1,6 +1,6 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
-import { emptyPage, type ListQuery, type Page } from '../common/pagination/pagination';
+import { emptyPage, pageOf, type ListQuery, type Page } from '../common/pagination/pagination';
 import type { AuthContext } from '../policies/auth-context';
 import { PolicyEnforcer } from '../policies/policy-enforcer';
 import { AuditEvent } from './audit-event.entity';
@@ -59,6 +59,6 @@ export class AuditQueryService {
     if (query.since) where.push({ at: { $gte: new Date(query.since) } });
     if (query.until) where.push({ at: { $lt: new Date(query.until) } });
     const [rows, total] = await this.em.findAndCount(AuditEvent, { $and: where }, { orderBy: { at: 'desc', id: 'desc' }, limit: query.limit, offset: query.offset });
-    return { items: rows.map((e) => this.enforcer.visible(auth, 'AuditEvent', { ...toView(e) })), total, limit: query.limit, offset: query.offset };
+    return pageOf(rows.map((e) => this.enforcer.visible(auth, 'AuditEvent', { ...toView(e) })), total, query);
   }
 }

@@ -2,7 +2,7 @@ import { EntityManager, ForeignKeyConstraintViolationException, UniqueConstraint
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
 import { ChangeFeed } from '../auth/change-feed/change-feed.service';
-import { emptyPage, type ListQuery, type Page } from '../common/pagination/pagination';
+import { emptyPage, pageOf, type ListQuery, type Page } from '../common/pagination/pagination';
 import { DomainError } from '../common/problem/domain-error';
 import type { AuthContext } from '../policies/auth-context';
 import { PolicyEnforcer } from '../policies/policy-enforcer';
@@ -30,7 +30,7 @@ export class DepartmentsService {
     const filter = this.enforcer.filter(auth, 'read', 'Department');
     if (!filter) return emptyPage(query);
     const [rows, total] = await this.em.findAndCount(Department, filter, { orderBy: { name: 'asc', id: 'asc' }, limit: query.limit, offset: query.offset });
-    return { items: rows.map((d) => this.enforcer.visible(auth, 'Department', { ...toView(d) })), total, limit: query.limit, offset: query.offset };
+    return pageOf(rows.map((d) => this.enforcer.visible(auth, 'Department', { ...toView(d) })), total, query);
   }
 
   async get(auth: AuthContext, id: string): Promise<Partial<DepartmentView>> {

@@ -2,7 +2,7 @@ import { EntityManager, ForeignKeyConstraintViolationException } from '@mikro-or
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
 import { validationFailed } from '../common/http/validation.pipe';
-import { emptyPage, likePattern, type ListQuery, type Page } from '../common/pagination/pagination';
+import { emptyPage, pageOf, likePattern, type ListQuery, type Page } from '../common/pagination/pagination';
 import { DomainError } from '../common/problem/domain-error';
 import type { AuthContext } from '../policies/auth-context';
 import { PolicyEnforcer } from '../policies/policy-enforcer';
@@ -75,7 +75,7 @@ export class DocumentsService {
       limit: query.limit,
       offset: query.offset,
     });
-    return { items: rows.map((d) => this.enforcer.visible(auth, 'Document', { ...toView(d) })), total, limit: query.limit, offset: query.offset };
+    return pageOf(rows.map((d) => this.enforcer.visible(auth, 'Document', { ...toView(d) })), total, query);
   }
 
   async get(auth: AuthContext, id: string): Promise<Partial<DocumentView>> {

@@ -11,7 +11,7 @@ import { PasswordPolicy } from '../auth/passwords/password-policy';
 import { SessionService } from '../auth/sessions/session.service';
 import { type SessionSummary, UserSessionsService } from '../auth/sessions/user-sessions.service';
 import { validationFailed } from '../common/http/validation.pipe';
-import { emptyPage, likePattern, type ListQuery, type Page } from '../common/pagination/pagination';
+import { emptyPage, pageOf, likePattern, type ListQuery, type Page } from '../common/pagination/pagination';
 import { DomainError } from '../common/problem/domain-error';
 import { MailService } from '../mail/mail.service';
 import type { AuthContext } from '../policies/auth-context';
@@ -77,7 +77,7 @@ export class AdminUsersService {
     });
     const withMfa = await this.usersWithMfa(rows.map((u) => u.id));
     const items = rows.map((u) => this.enforcer.visible(auth, 'User', { ...this.toView(u, withMfa.has(u.id)) }));
-    return { items, total, limit: query.limit, offset: query.offset };
+    return pageOf(items, total, query);
   }
 
   async get(auth: AuthContext, id: string): Promise<Partial<UserView>> {

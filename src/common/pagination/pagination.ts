@@ -36,8 +36,13 @@ export interface Page<T> {
   offset: number;
 }
 
+/** One page of a list: its items, the total the caller may read, and the window asked for. */
+export function pageOf<T>(items: T[], total: number, query: ListQuery): Page<T> {
+  return { items, total, limit: query.limit, offset: query.offset };
+}
+
 export function emptyPage<T>(query: ListQuery): Page<T> {
-  return { items: [], total: 0, limit: query.limit, offset: query.offset };
+  return pageOf([], 0, query);
 }
 
 /** `%`, `_` and `\` taken literally inside an ILIKE pattern. */
