@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { ChangeFeed, ChangeListener } from '../auth/change-feed/change-feed.service';
+import type { ChangeFeed, ChangeListener } from '../database/change-feed/change-feed.service';
 import { AbilityFactory, type PolicySubject } from './ability-factory';
 import { type AppAbility, asSubject } from './app-ability';
 import { BUILT_IN_ROLES } from './built-in-roles';

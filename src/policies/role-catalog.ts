@@ -1,7 +1,7 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable, type OnModuleInit } from '@nestjs/common';
-import type { ChangeEvent } from '../auth/change-feed/change-event';
-import { ChangeFeed, type ChangeListener } from '../auth/change-feed/change-feed.service';
+import type { ChangeEvent } from '../database/change-feed/change-event';
+import { ChangeFeed, type ChangeListener } from '../database/change-feed/change-feed.service';
 import type { StoredPermission } from './role.entity';
 
 export interface RoleRules {

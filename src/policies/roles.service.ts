@@ -1,7 +1,7 @@
 import { EntityManager, LockMode, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
-import { ChangeFeed } from '../auth/change-feed/change-feed.service';
+import { ChangeFeed } from '../database/change-feed/change-feed.service';
 import { DomainError } from '../common/problem/domain-error';
 import type { AuthContext } from './auth-context';
 import { validatePermissions } from './permission-validator';

@@ -1,7 +1,7 @@
 import { EntityManager, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
-import { ChangeFeed } from '../auth/change-feed/change-feed.service';
+import { ChangeFeed } from '../database/change-feed/change-feed.service';
 import { EmailTokenPurpose } from '../auth/email-tokens/email-token.entity';
 import { EmailTokenService } from '../auth/email-tokens/email-token.service';
 import { LockoutService } from '../auth/lockout/lockout.service';

@@ -2,7 +2,7 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/problem/domain-error';
-import { ChangeFeed } from '../auth/change-feed/change-feed.service';
+import { ChangeFeed } from '../database/change-feed/change-feed.service';
 import type { UserView } from './user.view';
 
 export interface UserRow {

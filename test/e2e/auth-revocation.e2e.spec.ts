@@ -1,7 +1,7 @@
 import { decode } from 'jsonwebtoken';
 import { Client } from 'pg';
-import { CHANGE_CHANNEL } from '../../src/auth/change-feed/change-event';
-import { ChangeFeed } from '../../src/auth/change-feed/change-feed.service';
+import { CHANGE_CHANNEL } from '../../src/database/change-feed/change-event';
+import { ChangeFeed } from '../../src/database/change-feed/change-feed.service';
 import { bearer, createUser, em, login, loginTokens, STRONG_PASSWORD, type CreatedUser } from '../support/auth-helpers';
 import { createTestApp, type TestApp } from '../support/test-app';
 

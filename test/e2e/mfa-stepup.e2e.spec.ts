@@ -1,6 +1,6 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { decodeJwt } from 'jose';
-import { ChangeFeed } from '../../src/auth/change-feed/change-feed.service';
+import { ChangeFeed } from '../../src/database/change-feed/change-feed.service';
 import { bearer, createUser, type CreatedUser, em, login, loginTokens } from '../support/auth-helpers';
 import { createTestApp, type TestApp } from '../support/test-app';
 import { steadyStep, totp } from '../support/totp';

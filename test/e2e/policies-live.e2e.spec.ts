@@ -1,4 +1,4 @@
-import { ChangeFeed } from '../../src/auth/change-feed/change-feed.service';
+import { ChangeFeed } from '../../src/database/change-feed/change-feed.service';
 import { bearer, createUser, type CreatedUser, loginTokens } from '../support/auth-helpers';
 import { createTestApp, type TestApp } from '../support/test-app';
 

@@ -1,5 +1,5 @@
 import { createMongoAbility, subject } from '@casl/ability';
-import { ChangeFeed } from '../../src/auth/change-feed/change-feed.service';
+import { ChangeFeed } from '../../src/database/change-feed/change-feed.service';
 import { bearer, createUser, type CreatedUser, em, loginTokens } from '../support/auth-helpers';
 import { expectValidation, PROBLEM_JSON } from '../support/problem-assertions';
 import { createTestApp, type TestApp } from '../support/test-app';

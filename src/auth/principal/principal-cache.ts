@@ -1,8 +1,8 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
-import type { ChangeEvent } from '../change-feed/change-event';
-import { ChangeFeed, type ChangeListener } from '../change-feed/change-feed.service';
+import type { ChangeEvent } from '../../database/change-feed/change-event';
+import { ChangeFeed, type ChangeListener } from '../../database/change-feed/change-feed.service';
 import type { UserSnapshot } from './principal';
 
 /**

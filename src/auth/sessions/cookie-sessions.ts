@@ -3,8 +3,8 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { hashSecret } from '../../common/crypto/secrets';
 import { AppConfig } from '../../config/app-config';
-import type { ChangeEvent } from '../change-feed/change-event';
-import { ChangeFeed, type ChangeListener } from '../change-feed/change-feed.service';
+import type { ChangeEvent } from '../../database/change-feed/change-event';
+import { ChangeFeed, type ChangeListener } from '../../database/change-feed/change-feed.service';
 import type { Credential } from '../principal/principal-resolver';
 import { SessionService } from './session.service';
 

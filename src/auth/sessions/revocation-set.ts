@@ -1,8 +1,8 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config';
-import type { ChangeEvent } from '../change-feed/change-event';
-import { ChangeFeed, type ChangeListener } from '../change-feed/change-feed.service';
+import type { ChangeEvent } from '../../database/change-feed/change-event';
+import { ChangeFeed, type ChangeListener } from '../../database/change-feed/change-feed.service';
 
 // Access tokens are refused for this long after their session's revocation (their maximum
 // remaining lifetime, plus clock skew between instances).

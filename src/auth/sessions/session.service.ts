@@ -7,7 +7,7 @@ import { requestMeta } from '../../common/http/request-meta';
 import { DomainError } from '../../common/problem/domain-error';
 import { AppConfig } from '../../config/app-config';
 import { activeTotpFactor } from '../mfa/totp.service';
-import { ChangeFeed } from '../change-feed/change-feed.service';
+import { ChangeFeed } from '../../database/change-feed/change-feed.service';
 import { AccessTokenService } from '../tokens/access-token.service';
 import type { CookieSession, SignInMode, TokenPair } from './session-credentials';
 
