@@ -1,5 +1,5 @@
 import { EntityManager } from '@mikro-orm/postgresql';
-import { Module } from '@nestjs/common';
+import { Module, type OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
@@ -8,6 +8,7 @@ import { ThrottlingModule } from '../common/throttling/throttling.module';
 import { MailModule } from '../mail/mail.module';
 import { AuthenticationGuard } from './authentication.guard';
 import { PoliciesGuard } from '../policies/policies.guard';
+import { SubjectRecords, SubjectRecordsModule } from '../policies/subject-records';
 import { EmailTokenService } from './email-tokens/email-token.service';
 import { AccountController } from './http/account.controller';
 import { AuthController } from './http/auth.controller';
@@ -36,6 +37,7 @@ import { PasswordResetService } from './recovery/password-reset.service';
 import { RegistrationService } from './registration/registration.service';
 import { CookieSessions } from './sessions/cookie-sessions';
 import { RevocationSet } from './sessions/revocation-set';
+import { loadSessionRecord } from './sessions/session-record';
 import { SessionService } from './sessions/session.service';
 import { UserSessionsService } from './sessions/user-sessions.service';
 import { JwtStrategy } from './strategies/jwt.strategy';
@@ -50,7 +52,7 @@ import { VerifiedTokenCache } from './tokens/verified-token-cache';
  * in this order: rate limit, authentication (deny by default), then policies (deny by default).
  */
 @Module({
-  imports: [PassportModule, PasswordsModule, TokensModule, MailModule, ThrottlingModule],
+  imports: [PassportModule, PasswordsModule, TokensModule, MailModule, ThrottlingModule, SubjectRecordsModule],
   controllers: [AuthController, AccountController, SessionsController, MfaController, GoogleController],
   providers: [
     { provide: APP_GUARD, useExisting: AppThrottlerGuard },
@@ -95,4 +97,13 @@ import { VerifiedTokenCache } from './tokens/verified-token-cache';
   ],
   exports: [PrincipalCache, MfaManagementService, SecretBox, SessionService, UserSessionsService, LockoutService, PasswordChangeService, PasswordsModule, EmailTokenService, MailModule],
 })
-export class AuthModule {}
+export class AuthModule implements OnModuleInit {
+  constructor(
+    private readonly records: SubjectRecords,
+    private readonly em: EntityManager,
+  ) {}
+
+  onModuleInit(): void {
+    this.records.register('Session', (id) => loadSessionRecord(this.em, id));
+  }
+}

@@ -1,6 +1,14 @@
-import { Module } from '@nestjs/common';
+import { Module, type OnModuleInit } from '@nestjs/common';
+import { SubjectRecords, SubjectRecordsModule } from '../policies/subject-records';
+import { Department } from './department.entity';
 import { DepartmentsController } from './departments.controller';
 import { DepartmentsService } from './departments.service';
 
-@Module({ controllers: [DepartmentsController], providers: [DepartmentsService] })
-export class DepartmentsModule {}
+@Module({ imports: [SubjectRecordsModule], controllers: [DepartmentsController], providers: [DepartmentsService] })
+export class DepartmentsModule implements OnModuleInit {
+  constructor(private readonly records: SubjectRecords) {}
+
+  onModuleInit(): void {
+    this.records.registerEntity('Department', Department);
+  }
+}

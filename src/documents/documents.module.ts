@@ -1,6 +1,14 @@
-import { Module } from '@nestjs/common';
+import { Module, type OnModuleInit } from '@nestjs/common';
+import { SubjectRecords, SubjectRecordsModule } from '../policies/subject-records';
+import { Document } from './document.entity';
 import { DocumentsController } from './documents.controller';
 import { DocumentsService } from './documents.service';
 
-@Module({ controllers: [DocumentsController], providers: [DocumentsService] })
-export class DocumentsModule {}
+@Module({ imports: [SubjectRecordsModule], controllers: [DocumentsController], providers: [DocumentsService] })
+export class DocumentsModule implements OnModuleInit {
+  constructor(private readonly records: SubjectRecords) {}
+
+  onModuleInit(): void {
+    this.records.registerEntity('Document', Document);
+  }
+}

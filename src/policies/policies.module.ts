@@ -1,4 +1,4 @@
-import { Global, Module } from '@nestjs/common';
+import { Global, Module, type OnModuleInit } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
 import { AbilityFactory } from './ability-factory';
 import { PoliciesController } from './http/policies.controller';
@@ -7,15 +7,22 @@ import { PolicyCheckService } from './policy-check.service';
 import { PolicyEnforcer } from './policy-enforcer';
 import { RoleCatalog } from './role-catalog';
 import { RoleSeeder } from './role-seeder';
+import { Role } from './role.entity';
 import { RolesService } from './roles.service';
-import { SubjectRecords } from './subject-records';
+import { SubjectRecords, SubjectRecordsModule } from './subject-records';
 
 /** What you may do: roles, the ability factory, record/field checks and rules → SQL. */
 @Global()
 @Module({
-  imports: [AuthModule],
+  imports: [AuthModule, SubjectRecordsModule],
   controllers: [RolesController, PoliciesController],
-  providers: [RoleSeeder, RoleCatalog, AbilityFactory, PolicyEnforcer, RolesService, PolicyCheckService, SubjectRecords],
+  providers: [RoleSeeder, RoleCatalog, AbilityFactory, PolicyEnforcer, RolesService, PolicyCheckService],
   exports: [RoleSeeder, AbilityFactory, PolicyEnforcer],
 })
-export class PoliciesModule {}
+export class PoliciesModule implements OnModuleInit {
+  constructor(private readonly records: SubjectRecords) {}
+
+  onModuleInit(): void {
+    this.records.registerEntity('Role', Role);
+  }
+}

@@ -1,37 +1,48 @@
+import type { EntityClass } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
-import { Injectable } from '@nestjs/common';
-import { AuditEvent } from '../audit/audit-event.entity';
-import { Session } from '../auth/sessions/session.entity';
-import { Department } from '../departments/department.entity';
-import { Document } from '../documents/document.entity';
-import { toUserView, USER_VIEW_SQL, type UserRow } from '../users/users.service';
-import type { SubjectType } from './policy-schema';
-import { Role } from './role.entity';
+import { Injectable, Module, type OnApplicationBootstrap } from '@nestjs/common';
+import { SUBJECTS, type SubjectType } from './policy-schema';
 
-/** Loads any subject by id in the shape policies see it (for dry-run checks). */
+export type SubjectRecord = Record<string, unknown> & { id: string };
+/** Loads one record by id in the shape policies see it, or null when there is none. */
+export type SubjectLoader = (id: string) => Promise<SubjectRecord | null>;
+
+/**
+ * Loads any subject by id (for dry-run checks). The policy engine knows no business module: each
+ * module registers the loader for its own subjects when it starts, as listeners register with the
+ * change feed; a subject without a loader stops start-up rather than failing a check later.
+ */
 @Injectable()
-export class SubjectRecords {
+export class SubjectRecords implements OnApplicationBootstrap {
+  private readonly loaders = new Map<SubjectType, SubjectLoader>();
+
   constructor(private readonly em: EntityManager) {}
 
-  async load(type: SubjectType, id: string): Promise<(Record<string, unknown> & { id: string }) | null> {
-    const em = this.em.fork();
-    switch (type) {
-      case 'User': {
-        const rows: UserRow[] = await em.execute(`${USER_VIEW_SQL} WHERE u.id = ? AND u.deleted_at IS NULL GROUP BY u.id`, [id]);
-        return rows.length ? { ...toUserView(rows[0]) } : null;
-      }
-      case 'Session': {
-        const s = await em.findOne(Session, { id });
-        return s && { id: s.id, userId: s.user.id, createdAt: s.createdAt, lastUsedAt: s.lastUsedAt, ip: s.ip ?? null, userAgent: s.userAgent ?? null, amr: s.amr };
-      }
-      case 'Role':
-        return em.findOne(Role, { id }).then((r) => r && { ...r });
-      case 'Department':
-        return em.findOne(Department, { id }).then((d) => d && { ...d });
-      case 'Document':
-        return em.findOne(Document, { id }).then((d) => d && { ...d });
-      case 'AuditEvent':
-        return em.findOne(AuditEvent, { id }).then((a) => a && { ...a });
-    }
+  register(type: SubjectType, loader: SubjectLoader): void {
+    if (this.loaders.has(type)) throw new Error(`A loader for ${type} is already registered`);
+    this.loaders.set(type, loader);
+  }
+
+  /** The common case: the subject is one entity, seen as its own properties. */
+  registerEntity(type: SubjectType, entity: EntityClass<{ id: string }>): void {
+    this.register(type, async (id) => {
+      const record = await this.em.fork().findOne(entity, { id });
+      return record && { ...record };
+    });
+  }
+
+  onApplicationBootstrap(): void {
+    const missing = SUBJECTS.filter((type): type is SubjectType => type !== 'all' && !this.loaders.has(type));
+    if (missing.length) throw new Error(`No subject loader registered for ${missing.join(', ')}`);
+  }
+
+  load(type: SubjectType, id: string): Promise<SubjectRecord | null> {
+    const loader = this.loaders.get(type);
+    if (!loader) throw new Error(`No subject loader registered for ${type}`);
+    return loader(id);
   }
 }
+
+/** Imported by every module that owns a subject, so it can register its loader (no cycle with PoliciesModule). */
+@Module({ providers: [SubjectRecords], exports: [SubjectRecords] })
+export class SubjectRecordsModule {}

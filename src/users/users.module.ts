@@ -1,5 +1,6 @@
-import { Module } from '@nestjs/common';
+import { Module, type OnModuleInit } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
+import { SubjectRecords, SubjectRecordsModule } from '../policies/subject-records';
 import { BootstrapAdmin } from './bootstrap-admin';
 import { AdminUsersController } from './admin-users.controller';
 import { AdminUsersService } from './admin-users.service';
@@ -7,9 +8,21 @@ import { MeController } from './me.controller';
 import { UsersService } from './users.service';
 
 @Module({
-  imports: [AuthModule],
+  imports: [AuthModule, SubjectRecordsModule],
   controllers: [MeController, AdminUsersController],
   providers: [UsersService, AdminUsersService, BootstrapAdmin],
   exports: [UsersService],
 })
-export class UsersModule {}
+export class UsersModule implements OnModuleInit {
+  constructor(
+    private readonly records: SubjectRecords,
+    private readonly users: UsersService,
+  ) {}
+
+  onModuleInit(): void {
+    this.records.register('User', async (id) => {
+      const view = await this.users.findView(id);
+      return view && { ...view };
+    });
+  }
+}

@@ -48,9 +48,14 @@ export class UsersService {
   ) {}
 
   async view(userId: string): Promise<UserView> {
+    const view = await this.findView(userId);
+    if (!view) throw new DomainError('notFound', 'No such user');
+    return view;
+  }
+
+  async findView(userId: string): Promise<UserView | null> {
     const rows: UserRow[] = await this.em.execute(`${USER_VIEW_SQL} WHERE u.id = ? AND u.deleted_at IS NULL GROUP BY u.id`, [userId]);
-    if (!rows.length) throw new DomainError('notFound', 'No such user');
-    return toUserView(rows[0]);
+    return rows.length ? toUserView(rows[0]) : null;
   }
 
   /** Self-service: only the display name. Roles, status and department are never set here. */

@@ -393,6 +393,36 @@ describe('Roles and policies (ASVS 8.2.1, 8.2.2, 8.2.3; API.md "Policies")', () 
       expect((await check(editor.token, { action: 'update', subject: 'Document', field: 'body' })).json()).toEqual({ allowed: true });
     });
 
+    it('8.2.2: every subject is loaded by id in the shape its rules see (each module registers its own loader)', async () => {
+      await api('POST', '/api/v1/roles', adminToken, {
+        name: 'record-reader',
+        permissions: [
+          { action: 'read', subject: 'Department', conditions: { id: DEPT } },
+          { action: 'read', subject: 'Session', conditions: { userId: ME } },
+          { action: 'read', subject: 'AuditEvent', conditions: { actorId: ME } },
+          { action: 'read', subject: 'Role', conditions: { name: 'record-reader' } },
+          { action: 'read', subject: 'User', conditions: { departmentId: DEPT } },
+        ],
+      });
+      const reader = await signIn(['record-reader'], deptA);
+      const other = await signIn(['viewer'], deptB);
+      const idOf = async (sql: string, userId: string): Promise<string> => (await em(t).execute(sql, [userId]))[0].id;
+      const sessionOf = (userId: string) => idOf('SELECT id FROM sessions WHERE user_id = ? LIMIT 1', userId);
+      const eventOf = (userId: string) => idOf('SELECT id FROM audit_events WHERE actor_id = ? LIMIT 1', userId);
+      const pairs: [string, string, string][] = [
+        ['Department', deptA, deptB],
+        ['Session', await sessionOf(reader.user.id), await sessionOf(other.user.id)],
+        ['AuditEvent', await eventOf(reader.user.id), await eventOf(other.user.id)],
+        ['Role', (await roleByName('record-reader')).id, (await roleByName('viewer')).id],
+        ['User', reader.user.id, other.user.id],
+      ];
+      for (const [subject, readable, hidden] of pairs) {
+        expect([subject, (await check(reader.token, { action: 'read', subject, id: readable })).json()]).toEqual([subject, { allowed: true }]);
+        expect([subject, (await check(reader.token, { action: 'read', subject, id: hidden })).statusCode]).toEqual([subject, 404]);
+        expect([subject, (await check(reader.token, { action: 'read', subject, id: NO_SUCH_ID })).statusCode]).toEqual([subject, 404]);
+      }
+    });
+
     it('8.2.1: userId needs read on Role (viewer → 403); an admin gets the answer for that user', async () => {
       const viewer = await signIn(['viewer'], deptA);
       const other = await createUser(t, { roles: ['manager'], departmentId: deptA });
