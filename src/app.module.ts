@@ -1,5 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { AuditModule } from './audit/audit.module';
+import { AuditQueryModule } from './audit/audit-query.module';
 import { AuthModule } from './auth/auth.module';
 import { ChangeFeedModule } from './database/change-feed/change-feed.module';
 import { LoggingModule } from './common/logging/logging.module';
@@ -8,13 +8,17 @@ import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { DepartmentsModule } from './departments/departments.module';
 import { DocumentsModule } from './documents/documents.module';
+import { GuardOrderModule } from './guard-order.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { PoliciesModule } from './policies/policies.module';
-import { RedisModule } from './redis/redis.module';
 import { UsersModule } from './users/users.module';
 
-/** Composition root: the feature modules, configured with one validated AppConfig. */
+/**
+ * Composition root: infrastructure (config, logging, database with its change feed: the only
+ * global modules), the global guards in their order, then the feature modules, each importing
+ * what it uses.
+ */
 @Module({})
 export class AppModule {
   static register(config: AppConfig): DynamicModule {
@@ -24,11 +28,11 @@ export class AppModule {
         ConfigModule.forRoot(config),
         LoggingModule,
         DatabaseModule,
-        RedisModule,
+        ChangeFeedModule,
+        GuardOrderModule,
         MetricsModule,
         HealthModule,
-        AuditModule,
-        ChangeFeedModule,
+        AuditQueryModule,
         AuthModule,
         PoliciesModule,
         UsersModule,

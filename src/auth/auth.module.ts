@@ -1,13 +1,11 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Module, type OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
-import { AppThrottlerGuard } from '../common/throttling/app-throttler.guard';
-import { ThrottlingModule } from '../common/throttling/throttling.module';
+import { AuditModule } from '../audit/audit.module';
 import { MailModule } from '../mail/mail.module';
+import { RedisModule } from '../redis/redis.module';
 import { AuthenticationGuard } from './authentication.guard';
-import { PoliciesGuard } from '../policies/policies.guard';
 import { SubjectRecords, SubjectRecordsModule } from '../policies/subject-records';
 import { EmailTokenService } from './email-tokens/email-token.service';
 import { AccountController } from './http/account.controller';
@@ -48,16 +46,14 @@ import { TokensModule } from './tokens/tokens.module';
 import { VerifiedTokenCache } from './tokens/verified-token-cache';
 
 /**
- * Who you are: sign-in, tokens, sessions and their revocation across instances. Global guards run
- * in this order: rate limit, authentication (deny by default), then policies (deny by default).
+ * Who you are: sign-in, tokens, sessions and their revocation across instances. Its
+ * AuthenticationGuard is made global, in order, by GuardOrderModule.
  */
 @Module({
-  imports: [PassportModule, PasswordsModule, TokensModule, MailModule, ThrottlingModule, SubjectRecordsModule],
+  imports: [PassportModule, PasswordsModule, TokensModule, MailModule, AuditModule, RedisModule, SubjectRecordsModule],
   controllers: [AuthController, AccountController, SessionsController, MfaController, GoogleController],
   providers: [
-    { provide: APP_GUARD, useExisting: AppThrottlerGuard },
-    { provide: APP_GUARD, useClass: AuthenticationGuard },
-    { provide: APP_GUARD, useClass: PoliciesGuard },
+    AuthenticationGuard,
     RevocationSet,
     PrincipalCache,
     PrincipalResolver,
@@ -95,7 +91,7 @@ import { VerifiedTokenCache } from './tokens/verified-token-cache';
         config.google ? new GoogleStrategy(config, em, box, accounts) : null,
     },
   ],
-  exports: [PrincipalCache, MfaManagementService, SecretBox, SessionService, UserSessionsService, LockoutService, PasswordChangeService, PasswordsModule, EmailTokenService, MailModule],
+  exports: [AuthenticationGuard, PrincipalCache, MfaManagementService, SecretBox, SessionService, UserSessionsService, LockoutService, PasswordChangeService, PasswordsModule, EmailTokenService, MailModule],
 })
 export class AuthModule implements OnModuleInit {
   constructor(

@@ -1,8 +1,10 @@
-import { Global, Module, type OnModuleInit } from '@nestjs/common';
+import { Module, type OnModuleInit } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
 import { AuthModule } from '../auth/auth.module';
 import { AbilityFactory } from './ability-factory';
 import { PoliciesController } from './http/policies.controller';
 import { RolesController } from './http/roles.controller';
+import { PoliciesGuard } from './policies.guard';
 import { PolicyCheckService } from './policy-check.service';
 import { PolicyEnforcer } from './policy-enforcer';
 import { RoleCatalog } from './role-catalog';
@@ -12,12 +14,11 @@ import { RolesService } from './roles.service';
 import { SubjectRecords, SubjectRecordsModule } from './subject-records';
 
 /** What you may do: roles, the ability factory, record/field checks and rules → SQL. */
-@Global()
 @Module({
-  imports: [AuthModule, SubjectRecordsModule],
+  imports: [AuthModule, AuditModule, SubjectRecordsModule],
   controllers: [RolesController, PoliciesController],
-  providers: [RoleSeeder, RoleCatalog, AbilityFactory, PolicyEnforcer, RolesService, PolicyCheckService],
-  exports: [RoleSeeder, AbilityFactory, PolicyEnforcer],
+  providers: [RoleSeeder, RoleCatalog, AbilityFactory, PolicyEnforcer, PoliciesGuard, RolesService, PolicyCheckService],
+  exports: [RoleSeeder, AbilityFactory, PolicyEnforcer, PoliciesGuard],
 })
 export class PoliciesModule implements OnModuleInit {
   constructor(private readonly records: SubjectRecords) {}

@@ -1,5 +1,7 @@
 import { Module, type OnModuleInit } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
 import { AuthModule } from '../auth/auth.module';
+import { PoliciesModule } from '../policies/policies.module';
 import { SubjectRecords, SubjectRecordsModule } from '../policies/subject-records';
 import { BootstrapAdmin } from './bootstrap-admin';
 import { AdminUsersController } from './admin-users.controller';
@@ -8,7 +10,7 @@ import { MeController } from './me.controller';
 import { UsersService } from './users.service';
 
 @Module({
-  imports: [AuthModule, SubjectRecordsModule],
+  imports: [AuthModule, AuditModule, PoliciesModule, SubjectRecordsModule],
   controllers: [MeController, AdminUsersController],
   providers: [UsersService, AdminUsersService, BootstrapAdmin],
   exports: [UsersService],

@@ -107,6 +107,15 @@ describe('rate limits (THROTTLE_TTL / THROTTLE_LIMIT / THROTTLE_AUTH_LIMIT)', ()
       expect((await live(limited, '10.1.0.2')).statusCode).toBe(200);
     });
 
+    it('guard order: the rate limit runs before authentication, which runs before policies (anonymous: 401 ×5, then 429)', async () => {
+      const anonymous = () => limited.app.inject({ method: 'GET', url: '/api/v1/roles', remoteAddress: '10.1.0.4' });
+      for (let i = 0; i < 5; i++) {
+        // 401, not 403: authentication answered before the policy guard could.
+        expect((await anonymous()).statusCode).toBe(401);
+      }
+      expectRateLimited(await anonymous());
+    });
+
     it('health probes and /metrics are never rate limited (a liveness check must not depend on Redis)', async () => {
       for (let i = 0; i < 12; i++) {
         expect((await limited.app.inject({ method: 'GET', url: '/health/live', remoteAddress: '10.1.0.3' })).statusCode).toBe(200);

@@ -2,8 +2,9 @@ import { Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/
 import { ThrottlerModule } from '@nestjs/throttler';
 import { Counter } from 'prom-client';
 import { AppConfig } from '../../config/app-config';
+import { MetricsModule } from '../../metrics/metrics.module';
 import { MetricsService } from '../../metrics/metrics.service';
-import { RedisConnection } from '../../redis/redis.module';
+import { RedisConnection, RedisModule } from '../../redis/redis.module';
 import { AppThrottlerGuard } from './app-throttler.guard';
 import { ResilientThrottlerStorage } from './resilient-throttler-storage';
 
@@ -25,7 +26,7 @@ class ThrottlerStorageProvider implements OnApplicationShutdown {
   }
 }
 
-@Module({ providers: [ThrottlerStorageProvider], exports: [ThrottlerStorageProvider] })
+@Module({ imports: [RedisModule, MetricsModule], providers: [ThrottlerStorageProvider], exports: [ThrottlerStorageProvider] })
 class ThrottlerStorageModule {}
 
 @Module({

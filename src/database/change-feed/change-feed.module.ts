@@ -1,7 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { ChangeFeed } from './change-feed.service';
 
-/** The change feed is shared by the auth caches and the policy engine. */
+/** Database infrastructure every module may use (auth caches, policy engine, business modules), hence global. */
 @Global()
 @Module({ providers: [ChangeFeed], exports: [ChangeFeed] })
 export class ChangeFeedModule {}
