@@ -21,6 +21,8 @@ interface RoleRow {
 class RolesTableFake {
   rows: RoleRow[];
   loads = 0;
+  /** When set, the next load reads the rows, then waits for this promise before answering. */
+  hold?: Promise<void>;
   constructor(rows: RoleRow[]) {
     this.rows = rows;
   }
@@ -29,7 +31,11 @@ class RolesTableFake {
       execute: async (sql: string) => {
         if (sql !== 'SELECT name, permissions, require_mfa FROM roles') throw new Error(`unexpected query: ${sql}`);
         this.loads++;
-        return structuredClone(this.rows);
+        const read = structuredClone(this.rows);
+        const hold = this.hold;
+        this.hold = undefined;
+        if (hold) await hold;
+        return read;
       },
     };
   }
@@ -129,6 +135,28 @@ describe('AbilityFactory', () => {
     expect(can(after.ability, 'update', draft(ALICE))).toBe(true);
     expect(table.loads).toBe(2);
     expect(await factory.forSubject(principal(ALICE, ['editor']))).toBe(after);
+  });
+
+  it('never serves rules from a load that two changes overtook: the revoked permission is refused afterwards', async () => {
+    const { factory, catalog, table } = setUp();
+    let release!: () => void;
+    table.hold = new Promise((resolve) => (release = resolve));
+    // The first load reads the rules while editors may still delete, and is held open.
+    const inFlight = factory.forSubject(principal(ALICE, ['editor']));
+    expect(table.loads).toBe(1);
+
+    // Two changes land while it is held: `delete` is taken from editors, then something else changes.
+    table.rows = table.rows.map((r) => (r.name === 'editor' ? { ...r, permissions: r.permissions.filter((p) => p.action !== 'delete') } : r));
+    catalog.apply({ type: 'policies.changed' });
+    table.rows = table.rows.map((r) => (r.name === 'viewer' ? { ...r, permissions: [] } : r));
+    catalog.apply({ type: 'policies.changed' });
+
+    release();
+    await inFlight;
+    const after = await factory.forSubject(principal(ALICE, ['editor']));
+    expect(table.loads).toBe(2);
+    expect(can(after.ability, 'delete', draft(ALICE))).toBe(false);
+    expect(can(after.ability, 'update', draft(ALICE))).toBe(true);
   });
 
   it('ignores events that are not about policies, and rebuilds after a feed resync', async () => {

@@ -41,8 +41,8 @@ export class AbilityFactory {
   constructor(private readonly catalog: RoleCatalog) {}
 
   async forSubject(subject: PolicySubject): Promise<Abilities> {
-    const roles = await this.catalog.get();
-    const version = this.catalog.version;
+    // The version of the rules this ability is built from, not the catalog's version by now.
+    const { version, roles } = await this.catalog.get();
     const hasOtp = subject.amr.includes('otp');
     const roleKey = [...subject.roles].sort().join(',');
     const key = `${version}|${subject.userId}|${subject.departmentId}|${roleKey}|${hasOtp}`;
