@@ -171,13 +171,19 @@ export class AdminUsersService {
     await this.audit.record({ type: 'user.updated', outcome: 'success', actorId: auth.principal.userId, targetType: 'User', targetId: id, details: { unlocked: true } });
   }
 
+  /** The user's sessions the caller may read, filtered in SQL like every other list. */
   async sessionsOf(auth: AuthContext, id: string): Promise<SessionSummary[]> {
     await this.readable(auth, 'read', id);
-    return this.userSessions.list(id);
+    const policy = this.enforcer.filter(auth, 'read', 'Session');
+    return policy ? this.userSessions.list(id, undefined, policy) : [];
   }
 
+  /** The session row decides: unreadable → 404, readable but not deletable → 403. */
   async endSessionOf(auth: AuthContext, id: string, sessionId: string): Promise<void> {
     await this.readable(auth, 'read', id);
+    const session = await this.userSessions.record(id, sessionId);
+    if (!session) throw new DomainError('notFound', 'No such session');
+    await this.enforcer.assertCan(auth, 'delete', 'Session', { ...session });
     await this.userSessions.end(auth.principal.userId, id, sessionId);
   }
 
