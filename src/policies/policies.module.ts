@@ -5,6 +5,7 @@ import { PoliciesController } from './http/policies.controller';
 import { RolesController } from './http/roles.controller';
 import { PolicyCheckService } from './policy-check.service';
 import { PolicyEnforcer } from './policy-enforcer';
+import { GrantCheck } from './grant-check';
 import { RoleCatalog } from './role-catalog';
 import { RoleSeeder } from './role-seeder';
 import { RolesService } from './roles.service';
@@ -15,7 +16,7 @@ import { SubjectRecords } from './subject-records';
 @Module({
   imports: [AuthModule],
   controllers: [RolesController, PoliciesController],
-  providers: [RoleSeeder, RoleCatalog, AbilityFactory, PolicyEnforcer, RolesService, PolicyCheckService, SubjectRecords],
-  exports: [RoleSeeder, AbilityFactory, PolicyEnforcer],
+  providers: [RoleSeeder, RoleCatalog, AbilityFactory, PolicyEnforcer, GrantCheck, RolesService, PolicyCheckService, SubjectRecords],
+  exports: [RoleSeeder, AbilityFactory, PolicyEnforcer, GrantCheck],
 })
 export class PoliciesModule {}
