@@ -43,11 +43,12 @@ export class GrantCheck {
   }
 
   /**
-   * `role` is the role as it is (a new role: as it would be); `escalations` are the changes that
-   * need `escalate` whatever the rules (requireMfa, a built-in role).
+   * `role` is the role as it is (a new role: as it would be), `after` as the change leaves it:
+   * `escalate` must allow both, as field checks do. `escalations` are the changes that need
+   * `escalate` whatever the rules (requireMfa, a built-in role).
    */
-  async assertRoleWrite(auth: AuthContext, role: RoleRecord, grants: RuleGrant[], escalations: FieldError[] = []): Promise<void> {
-    if (this.enforcer.can(auth, 'escalate', 'Role', { ...role })) return;
+  async assertRoleWrite(auth: AuthContext, role: RoleRecord, grants: RuleGrant[], escalations: FieldError[] = [], after: RoleRecord = role): Promise<void> {
+    if (this.enforcer.can(auth, 'escalate', 'Role', { ...role }) && this.enforcer.can(auth, 'escalate', 'Role', { ...after })) return;
     const uncovered = grants
       .filter((g) => !isCovered(g.rule, auth.held))
       .map((g) => ({ field: g.field, message: `you do not hold ${describe(g.rule)}: ${g.lifted ? 'lifting a restriction on it' : 'granting it'} needs escalate on Role` }));

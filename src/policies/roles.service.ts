@@ -84,7 +84,7 @@ export class RolesService {
     if (input.requireMfa !== undefined) changes.requireMfa = input.requireMfa;
     if (input.permissions !== undefined) changes.permissions = validatePermissions(input.permissions);
     await this.enforcer.assertFields(auth, 'update', 'Role', { ...toView(role) }, changes);
-    await this.grants.assertRoleWrite(auth, toView(role), grantsOfUpdate(role, changes), escalationsOf(role, changes));
+    await this.grants.assertRoleWrite(auth, toView(role), grantsOfUpdate(role, changes), escalationsOf(role, changes), { ...toView(role), ...changes });
     try {
       const updated = await this.feed.transaction(
         async (tx) => {

@@ -234,5 +234,20 @@ describe('escalation prevention: assign, escalate and rule coverage (ASVS 8.2.1,
       expect(fieldsOf(expectProblem(await api('PATCH', `/api/v1/roles/${viewer.id}`, officer.token, { description: 'mine now' }), 403))).toEqual(['builtIn']);
       expect(await roleNamed('viewer')).toEqual(viewer);
     });
+
+    it('escalate must allow the role as it is and as the change leaves it: a rename out of its reach is checked like a write', async () => {
+      await defineRole('sandbox-keeper', [
+        { action: 'read', subject: 'Role' },
+        { action: 'update', subject: 'Role' },
+        { action: 'escalate', subject: 'Role', conditions: { name: 'sandbox' } },
+      ]);
+      const sandbox = await defineRole('sandbox', []);
+      const keeper = await signIn(['sandbox-keeper']);
+      const write = await api('PATCH', `/api/v1/roles/${sandbox.id}`, keeper.token, { permissions: [{ action: 'read', subject: 'AuditEvent' }] });
+      expect(write.statusCode).toBe(200);
+      const rename = await api('PATCH', `/api/v1/roles/${sandbox.id}`, keeper.token, { name: 'auditor-role' });
+      expect(fieldsOf(expectProblem(rename, 403))).toEqual(['permissions[0]']);
+      expect(await roleNamed('sandbox')).toMatchObject({ permissions: [{ action: 'read', subject: 'AuditEvent' }] });
+    });
   });
 });
