@@ -198,6 +198,15 @@ describe('AbilityFactory', () => {
     expect(can(ability, 'read', asSubject('Document', { ...draft(BOB), departmentId: null }))).toBe(false);
   });
 
+  it('exposes the rules held as stored (placeholders unresolved): without a department its rules are not held, a withheld MFA role is not held', async () => {
+    const { factory } = setUp();
+    const editor = BUILT_IN_ROLES.find((r) => r.name === 'editor')!.permissions;
+    expect((await factory.forSubject(principal(ALICE, ['editor']))).held).toEqual(editor);
+    expect((await factory.forSubject(principal(ALICE, ['editor'], { departmentId: null }))).held).toEqual([]);
+    expect((await factory.forSubject(principal(ALICE, ['auditor']))).held).toEqual([]);
+    expect((await factory.forSubject(principal(ALICE, ['auditor'], { amr: ['pwd', 'otp'] }))).held).toEqual(auditor.permissions);
+  });
+
   it("lets no role's grant undo another role's restriction, and skips unknown roles", async () => {
     const { factory } = setUp([
       ...builtIns(),
