@@ -39,9 +39,7 @@ export class DepartmentsService {
   }
 
   async create(auth: AuthContext, name: string): Promise<DepartmentView> {
-    if (!this.enforcer.can(auth, 'create', 'Department', { id: null, name })) {
-      await this.enforcer.deny(auth, 'create', 'Department', null, 'no rule allows it', new DomainError('forbidden', 'You may not create this Department'));
-    }
+    await this.enforcer.assertCreate(auth, 'Department', { name }, { id: null, name });
     const em = this.em.fork();
     const department = em.create(Department, { name });
     await this.flushUnique(em, name);

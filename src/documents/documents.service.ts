@@ -94,10 +94,8 @@ export class DocumentsService {
       departmentId,
       ownerId: auth.principal.userId,
     });
-    // The record as it would be created must itself be allowed by a `create` rule.
-    if (!this.enforcer.can(auth, 'create', 'Document', { ...toView(document) })) {
-      await this.enforcer.deny(auth, 'create', 'Document', null, 'no create rule allows this document', new DomainError('forbidden', 'You may not create this Document'));
-    }
+    // The record as it would be created, and each field the body sets, must be allowed by `create`.
+    await this.enforcer.assertCreate(auth, 'Document', { ...input }, { ...toView(document) });
     try {
       await em.flush();
     } catch (err) {

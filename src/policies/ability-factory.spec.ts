@@ -21,6 +21,8 @@ interface RoleRow {
 class RolesTableFake {
   rows: RoleRow[];
   loads = 0;
+  /** When set, the next load reads the rows, then waits for this promise before answering. */
+  hold?: Promise<void>;
   constructor(rows: RoleRow[]) {
     this.rows = rows;
   }
@@ -29,7 +31,11 @@ class RolesTableFake {
       execute: async (sql: string) => {
         if (sql !== 'SELECT name, permissions, require_mfa FROM roles') throw new Error(`unexpected query: ${sql}`);
         this.loads++;
-        return structuredClone(this.rows);
+        const read = structuredClone(this.rows);
+        const hold = this.hold;
+        this.hold = undefined;
+        if (hold) await hold;
+        return read;
       },
     };
   }
@@ -131,6 +137,28 @@ describe('AbilityFactory', () => {
     expect(await factory.forSubject(principal(ALICE, ['editor']))).toBe(after);
   });
 
+  it('never serves rules from a load that two changes overtook: the revoked permission is refused afterwards', async () => {
+    const { factory, catalog, table } = setUp();
+    let release!: () => void;
+    table.hold = new Promise((resolve) => (release = resolve));
+    // The first load reads the rules while editors may still delete, and is held open.
+    const inFlight = factory.forSubject(principal(ALICE, ['editor']));
+    expect(table.loads).toBe(1);
+
+    // Two changes land while it is held: `delete` is taken from editors, then something else changes.
+    table.rows = table.rows.map((r) => (r.name === 'editor' ? { ...r, permissions: r.permissions.filter((p) => p.action !== 'delete') } : r));
+    catalog.apply({ type: 'policies.changed' });
+    table.rows = table.rows.map((r) => (r.name === 'viewer' ? { ...r, permissions: [] } : r));
+    catalog.apply({ type: 'policies.changed' });
+
+    release();
+    await inFlight;
+    const after = await factory.forSubject(principal(ALICE, ['editor']));
+    expect(table.loads).toBe(2);
+    expect(can(after.ability, 'delete', draft(ALICE))).toBe(false);
+    expect(can(after.ability, 'update', draft(ALICE))).toBe(true);
+  });
+
   it('ignores events that are not about policies, and rebuilds after a feed resync', async () => {
     const { factory, catalog } = setUp();
     const first = await factory.forSubject(principal(ALICE, ['viewer']));
@@ -168,6 +196,15 @@ describe('AbilityFactory', () => {
     expect(can(ability, 'read', draft(BOB))).toBe(false);
     expect(can(ability, 'update', draft(ALICE))).toBe(false);
     expect(can(ability, 'read', asSubject('Document', { ...draft(BOB), departmentId: null }))).toBe(false);
+  });
+
+  it('exposes the rules held as stored (placeholders unresolved): without a department its rules are not held, a withheld MFA role is not held', async () => {
+    const { factory } = setUp();
+    const editor = BUILT_IN_ROLES.find((r) => r.name === 'editor')!.permissions;
+    expect((await factory.forSubject(principal(ALICE, ['editor']))).held).toEqual(editor);
+    expect((await factory.forSubject(principal(ALICE, ['editor'], { departmentId: null }))).held).toEqual([]);
+    expect((await factory.forSubject(principal(ALICE, ['auditor']))).held).toEqual([]);
+    expect((await factory.forSubject(principal(ALICE, ['auditor'], { amr: ['pwd', 'otp'] }))).held).toEqual(auditor.permissions);
   });
 
   it("lets no role's grant undo another role's restriction, and skips unknown roles", async () => {

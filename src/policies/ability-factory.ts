@@ -21,6 +21,11 @@ export interface Abilities {
    * from this session: a refusal that this would allow is answered `mfa-required`.
    */
   withMfa?: AppAbility;
+  /**
+   * The rules behind `ability` as stored (placeholders unresolved; "their department" rules left
+   * out for a user without one): what the caller holds, and so may delegate (rule-coverage.ts).
+   */
+  held: StoredPermission[];
 }
 
 interface Templates {
@@ -41,8 +46,8 @@ export class AbilityFactory {
   constructor(private readonly catalog: RoleCatalog) {}
 
   async forSubject(subject: PolicySubject): Promise<Abilities> {
-    const roles = await this.catalog.get();
-    const version = this.catalog.version;
+    // The version of the rules this ability is built from, not the catalog's version by now.
+    const { version, roles } = await this.catalog.get();
     const hasOtp = subject.amr.includes('otp');
     const roleKey = [...subject.roles].sort().join(',');
     const key = `${version}|${subject.userId}|${subject.departmentId}|${roleKey}|${hasOtp}`;
@@ -65,7 +70,8 @@ export class AbilityFactory {
     }
     const values = { id: subject.userId, departmentId: subject.departmentId };
     const build = (rules: StoredPermission[]) => buildAbility(orderForCasl(resolvePlaceholders(rules, values)));
-    const abilities: Abilities = { ability: build(templates.granted), withMfa: templates.withMfa && build(templates.withMfa) };
+    const held = templates.granted.filter((rule) => resolvePlaceholders([rule], values).length > 0);
+    const abilities: Abilities = { ability: build(templates.granted), withMfa: templates.withMfa && build(templates.withMfa), held };
     this.abilities.set(key, abilities);
     return abilities;
   }

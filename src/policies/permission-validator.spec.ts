@@ -44,6 +44,8 @@ describe('validatePermissions', () => {
         { action: 'read', subject: 'User', conditions: { emailVerified: true, departmentId: { $ne: null } } },
         { action: 'manage', subject: 'all', conditions: { id: UUID } },
         { action: 'publish', subject: 'Document' },
+        { action: 'assign', subject: 'Role', conditions: { name: { $in: ['viewer', 'editor'] } } },
+        { action: 'escalate', subject: 'Role', conditions: { builtIn: false } },
       ];
       expect(validatePermissions(rules)).toEqual(rules);
     });
@@ -57,7 +59,7 @@ describe('validatePermissions', () => {
 
   describe('refuses with the path of each problem', () => {
     it.each<[string, unknown, FieldError[]]>([
-      ['an unknown action', [{ action: 'fly', subject: 'Document' }], [{ field: 'permissions[0].action', message: 'must be one of manage, create, read, update, delete, publish' }]],
+      ['an unknown action', [{ action: 'fly', subject: 'Document' }], [{ field: 'permissions[0].action', message: 'must be one of manage, create, read, update, delete, publish, assign, escalate' }]],
       [
         'an unknown subject',
         [{ action: 'read', subject: 'Invoice' }],
@@ -105,6 +107,8 @@ describe('validatePermissions', () => {
       ['a non-object in $and', doc({ $and: ['title'] }), [{ field: 'permissions[0].conditions.$and[0]', message: 'must be an object' }]],
       ['a JSON path into a non-JSON field', doc({ 'title.length': 1 }), [{ field: 'permissions[0].conditions.title.length', message: 'unknown field' }]],
       ['a JSON path with odd characters', [{ action: 'read', subject: 'AuditEvent', conditions: { "details.a'b": 'x' } }], [{ field: "permissions[0].conditions.details.a'b", message: 'unknown field' }]],
+      ['assign on another subject than Role', [{ action: 'assign', subject: 'User' }], [{ field: 'permissions[0].subject', message: 'must be Role for the action assign' }]],
+      ['escalate on all', [{ action: 'escalate', subject: 'all' }], [{ field: 'permissions[0].subject', message: 'must be Role for the action escalate' }]],
       ['an extra rule property', [{ action: 'read', subject: 'Document', priority: 1 }], [{ field: 'permissions[0].priority', message: 'is not a rule property' }]],
       ['a non-boolean `inverted`', [{ action: 'read', subject: 'Document', inverted: 'yes' }], [{ field: 'permissions[0].inverted', message: 'must be a boolean' }]],
       ['an over-long reason', [{ action: 'read', subject: 'Document', reason: 'r'.repeat(201) }], [{ field: 'permissions[0].reason', message: 'must be a string of at most 200 characters' }]],
@@ -168,7 +172,7 @@ describe('validatePermissions', () => {
         { action: 'read', subject: 'Document', conditions: { $or: [{ version: 'x' }, { ownerId: '${user.email}' }] } },
       ]);
       expect(errors).toEqual([
-        { field: 'permissions[1].action', message: 'must be one of manage, create, read, update, delete, publish' },
+        { field: 'permissions[1].action', message: 'must be one of manage, create, read, update, delete, publish, assign, escalate' },
         { field: 'permissions[1].conditions.title.$regex', message: 'unknown operator' },
         { field: 'permissions[1].conditions.__secret', message: 'unknown field' },
         { field: 'permissions[2].conditions.$or[0].version', message: 'must be a number or null' },

@@ -1,6 +1,6 @@
 import type { FieldError } from '../common/problem/problem-details';
 import { validationFailed } from '../common/http/validation.pipe';
-import { ACTIONS, type FieldType, fieldsOf, PLACEHOLDERS, SUBJECTS, type SubjectName } from './policy-schema';
+import { type Action, ACTIONS, type FieldType, fieldsOf, PLACEHOLDERS, ROLE_ONLY_ACTIONS, SUBJECTS, type SubjectName } from './policy-schema';
 import type { StoredPermission } from './role.entity';
 
 export const MAX_RULES = 100;
@@ -50,6 +50,7 @@ function validateRule(rule: unknown, at: string, fail: (field: string, message: 
   if (typeof rule.subject !== 'string' || !(SUBJECTS as readonly string[]).includes(rule.subject)) {
     return fail(`${at}.subject`, `must be one of ${SUBJECTS.join(', ')}`);
   }
+  if (ROLE_ONLY_ACTIONS.includes(rule.action as Action) && rule.subject !== 'Role') fail(`${at}.subject`, `must be Role for the action ${rule.action as string}`);
   const fields = fieldsOf(rule.subject as SubjectName);
   if (rule.inverted !== undefined && typeof rule.inverted !== 'boolean') fail(`${at}.inverted`, 'must be a boolean');
   if (rule.reason !== undefined && (typeof rule.reason !== 'string' || rule.reason.length > 200)) fail(`${at}.reason`, 'must be a string of at most 200 characters');

@@ -7,6 +7,7 @@ import { RolesController } from './http/roles.controller';
 import { PoliciesGuard } from './policies.guard';
 import { PolicyCheckService } from './policy-check.service';
 import { PolicyEnforcer } from './policy-enforcer';
+import { GrantCheck } from './grant-check';
 import { RoleCatalog } from './role-catalog';
 import { RoleSeeder } from './role-seeder';
 import { Role } from './role.entity';
@@ -17,8 +18,8 @@ import { SubjectRecords, SubjectRecordsModule } from './subject-records';
 @Module({
   imports: [AuthModule, AuditModule, SubjectRecordsModule],
   controllers: [RolesController, PoliciesController],
-  providers: [RoleSeeder, RoleCatalog, AbilityFactory, PolicyEnforcer, PoliciesGuard, RolesService, PolicyCheckService],
-  exports: [RoleSeeder, AbilityFactory, PolicyEnforcer, PoliciesGuard],
+  providers: [RoleSeeder, RoleCatalog, AbilityFactory, PolicyEnforcer, PoliciesGuard, GrantCheck, RolesService, PolicyCheckService],
+  exports: [RoleSeeder, AbilityFactory, PolicyEnforcer, PoliciesGuard, GrantCheck],
 })
 export class PoliciesModule implements OnModuleInit {
   constructor(private readonly records: SubjectRecords) {}

@@ -39,17 +39,31 @@ export class PolicyEnforcer {
    * as it would be (so a rule can limit the values, e.g. "not confidential").
    */
   async assertFields(auth: AuthContext, action: Action, type: SubjectType, before: Record<string, unknown> & { id: unknown }, changes: Record<string, unknown>): Promise<void> {
-    const after = { ...before, ...changes };
-    const denied = Object.keys(changes).filter(
-      (field) => !auth.ability.can(action, asSubject(type, before) as never, field) || !auth.ability.can(action, asSubject(type, after) as never, field),
-    );
+    await this.assertFieldsOn(auth, action, type, Object.keys(changes), [before, { ...before, ...changes }], before.id);
+  }
+
+  /**
+   * A create, checked like a change: the record as it would be created (defaults applied) must be
+   * allowed, and so must each of its fields that the body sets. A field the body leaves to its
+   * default is not held against the caller; the body's own values are judged in the complete record.
+   */
+  async assertCreate(auth: AuthContext, type: SubjectType, sent: Record<string, unknown>, record: Record<string, unknown>): Promise<void> {
+    if (!this.can(auth, 'create', type, record)) {
+      await this.deny(auth, 'create', type, null, 'no rule allows it', new DomainError('forbidden', `You may not create this ${type}`));
+    }
+    const fields = Object.keys(sent).filter((field) => sent[field] !== undefined && Object.prototype.hasOwnProperty.call(SUBJECT_FIELDS[type], field));
+    await this.assertFieldsOn(auth, 'create', type, fields, [record], null);
+  }
+
+  private async assertFieldsOn(auth: AuthContext, action: Action, type: SubjectType, fields: string[], records: Record<string, unknown>[], id: unknown): Promise<void> {
+    const denied = fields.filter((field) => records.some((record) => !auth.ability.can(action, asSubject(type, record) as never, field)));
     if (!denied.length) return;
     const error = new DomainError(
       'forbidden',
       `You may not ${action} ${denied.join(', ')} of this ${type}`,
-      denied.map((field) => ({ field, message: `you may not set this field${field in changes ? ' to this value' : ''}` })),
+      denied.map((field) => ({ field, message: 'you may not set this field to this value' })),
     );
-    await this.deny(auth, action, type, before.id, `fields: ${denied.join(', ')}`, error);
+    await this.deny(auth, action, type, id, `fields: ${denied.join(', ')}`, error);
   }
 
   /** Whether `action` is allowed on the record (no exception, no audit). */

@@ -2,8 +2,15 @@
  * The vocabulary of the policy engine: actions, subjects and the fields a rule may name. A rule
  * mentioning anything else is refused before it is stored (API.md "Policies").
  */
-export const ACTIONS = ['manage', 'create', 'read', 'update', 'delete', 'publish'] as const;
+export const ACTIONS = ['manage', 'create', 'read', 'update', 'delete', 'publish', 'assign', 'escalate'] as const;
 export type Action = (typeof ACTIONS)[number];
+
+/**
+ * Actions that exist only on `Role`: `assign` (grant or remove that role, per role record) and
+ * `escalate` (write rules one does not hold, change `requireMfa`, edit a built-in role). `manage`
+ * includes them, as it includes every action.
+ */
+export const ROLE_ONLY_ACTIONS: readonly Action[] = ['assign', 'escalate'];
 
 export const SUBJECTS = ['all', 'User', 'Role', 'Department', 'Document', 'AuditEvent', 'Session'] as const;
 export type SubjectName = (typeof SUBJECTS)[number];

@@ -9,13 +9,21 @@ export interface RoleRules {
   requireMfa: boolean;
 }
 
+/** The rules of every role as one load read them, and the catalog version they belong to. */
+export interface RoleSnapshot {
+  version: number;
+  roles: Map<string, RoleRules>;
+}
+
 /**
  * Every role's rules, in memory. Any role change anywhere publishes `policies.changed`; each
- * instance then bumps `version` (which keys every compiled ability) and reloads on next use.
+ * instance then bumps `version` and reloads on next use. A snapshot carries the version its load
+ * started at, so a load overtaken by a change is never taken for the current rules (and abilities
+ * built from it are cached under the old version, which no later request asks for).
  */
 @Injectable()
 export class RoleCatalog implements ChangeListener, OnModuleInit {
-  private roles?: Promise<Map<string, RoleRules>>;
+  private current?: Promise<RoleSnapshot>;
   version = 0;
 
   constructor(
@@ -37,24 +45,23 @@ export class RoleCatalog implements ChangeListener, OnModuleInit {
 
   private invalidate(): void {
     this.version++;
-    this.roles = undefined;
+    this.current = undefined;
   }
 
-  async get(): Promise<Map<string, RoleRules>> {
-    const version = this.version;
-    const loading = (this.roles ??= this.load());
+  async get(): Promise<RoleSnapshot> {
+    const loading = (this.current ??= this.load(this.version));
     try {
       return await loading;
     } catch (err) {
-      if (this.roles === loading && version === this.version) this.roles = undefined;
+      if (this.current === loading) this.current = undefined;
       throw err;
     }
   }
 
-  private async load(): Promise<Map<string, RoleRules>> {
+  private async load(version: number): Promise<RoleSnapshot> {
     const rows: { name: string; permissions: StoredPermission[]; require_mfa: boolean }[] = await this.em
       .fork()
       .execute('SELECT name, permissions, require_mfa FROM roles');
-    return new Map(rows.map((r) => [r.name, { permissions: r.permissions, requireMfa: r.require_mfa }]));
+    return { version, roles: new Map(rows.map((r) => [r.name, { permissions: r.permissions, requireMfa: r.require_mfa }])) };
   }
 }

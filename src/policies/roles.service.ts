@@ -3,10 +3,12 @@ import { Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
 import { ChangeFeed } from '../database/change-feed/change-feed.service';
 import { DomainError } from '../common/problem/domain-error';
+import type { FieldError } from '../common/problem/problem-details';
 import type { AuthContext } from './auth-context';
+import { GrantCheck, grantsOf, liftedRestrictions, type RuleGrant } from './grant-check';
 import { validatePermissions } from './permission-validator';
 import { PolicyEnforcer } from './policy-enforcer';
-import { Role } from './role.entity';
+import { Role, type StoredPermission } from './role.entity';
 
 export interface RoleInput {
   name?: string;
@@ -34,6 +36,7 @@ export class RolesService {
     private readonly feed: ChangeFeed,
     private readonly enforcer: PolicyEnforcer,
     private readonly audit: AuditService,
+    private readonly grants: GrantCheck,
   ) {}
 
   async list(auth: AuthContext): Promise<RoleView[]> {
@@ -51,9 +54,8 @@ export class RolesService {
   async create(auth: AuthContext, input: Required<Pick<RoleInput, 'name' | 'permissions'>> & RoleInput): Promise<RoleView> {
     const permissions = validatePermissions(input.permissions);
     const candidate = { id: '', name: input.name, description: input.description ?? '', permissions, requireMfa: input.requireMfa ?? false, builtIn: false };
-    if (!this.enforcer.can(auth, 'create', 'Role', candidate)) {
-      await this.enforcer.deny(auth, 'create', 'Role', null, 'no rule allows it', new DomainError('forbidden', 'You may not create this Role'));
-    }
+    await this.enforcer.assertCreate(auth, 'Role', { name: input.name, description: input.description, permissions, requireMfa: input.requireMfa }, candidate);
+    await this.grants.assertRoleWrite(auth, candidate, grantsOf(permissions));
     try {
       const role = await this.feed.transaction(
         async (tx) => {
@@ -73,7 +75,7 @@ export class RolesService {
 
   async update(auth: AuthContext, id: string, input: RoleInput): Promise<RoleView> {
     const role = await this.load(auth, 'update', id);
-    const changes: Record<string, unknown> = {};
+    const changes: { name?: string; description?: string; requireMfa?: boolean; permissions?: StoredPermission[] } = {};
     if (input.name !== undefined && input.name !== role.name) {
       if (role.builtIn) throw new DomainError('conflict', 'Built-in roles cannot be renamed');
       changes.name = input.name;
@@ -82,6 +84,7 @@ export class RolesService {
     if (input.requireMfa !== undefined) changes.requireMfa = input.requireMfa;
     if (input.permissions !== undefined) changes.permissions = validatePermissions(input.permissions);
     await this.enforcer.assertFields(auth, 'update', 'Role', { ...toView(role) }, changes);
+    await this.grants.assertRoleWrite(auth, toView(role), grantsOfUpdate(role, changes), escalationsOf(role, changes), { ...toView(role), ...changes });
     try {
       const updated = await this.feed.transaction(
         async (tx) => {
@@ -103,6 +106,7 @@ export class RolesService {
   async remove(auth: AuthContext, id: string): Promise<void> {
     const role = await this.load(auth, 'delete', id);
     if (role.builtIn) throw new DomainError('conflict', 'Built-in roles cannot be deleted');
+    await this.grants.assertRoleWrite(auth, toView(role), liftedRestrictions(role.permissions, []));
     await this.feed.transaction(
       async (tx) => {
         await tx.nativeDelete(Role, { id });
@@ -118,4 +122,22 @@ export class RolesService {
     await this.enforcer.assertCan(auth, action, 'Role', { ...toView(role) });
     return role;
   }
+}
+
+/**
+ * What an update hands to the role's holders: the rules written, and what dropping a restriction
+ * gives back. A rename hands the role's rules to a new name (which `assign` rules may allow), so it
+ * counts as writing them.
+ */
+function grantsOfUpdate(role: Role, changes: { name?: unknown; permissions?: StoredPermission[] }): RuleGrant[] {
+  if (changes.permissions) return [...grantsOf(changes.permissions), ...liftedRestrictions(role.permissions, changes.permissions)];
+  return changes.name !== undefined ? grantsOf(role.permissions) : [];
+}
+
+/** Changes that need `escalate` even when every rule is covered. */
+function escalationsOf(role: Role, changes: { requireMfa?: unknown }): FieldError[] {
+  const escalations: FieldError[] = [];
+  if (role.builtIn) escalations.push({ field: 'builtIn', message: 'editing a built-in role needs escalate on Role' });
+  if (changes.requireMfa !== undefined && changes.requireMfa !== role.requireMfa) escalations.push({ field: 'requireMfa', message: 'changing requireMfa needs escalate on Role' });
+  return escalations;
 }

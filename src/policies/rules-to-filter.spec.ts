@@ -132,4 +132,11 @@ describe('accessibleFilter: CASL rule priority as OR-ed grants bounded by the re
       $or: [{ $and: [{ $or: [{ $and: [notNull('ownerId'), { ownerId: { $in: [UUID] } }] }] }, { $and: [notNull('createdAt'), { createdAt: { $lt: '2024-01-01T10:00:00.000Z' } }] }] }],
     });
   });
+
+  it("names a policy field by its entity property where they differ: a Session's userId is the relation `user`", () => {
+    const filter = accessibleFilter(ability({ action: 'read', subject: 'Session', conditions: { userId: UUID, ip: { $ne: '10.0.0.1' } } }), 'read', 'Session');
+    expect(filter).toEqual({
+      $or: [{ $and: [{ $and: [notNull('user'), { user: UUID }] }, { $or: [isNull('ip'), { ip: { $ne: '10.0.0.1' } }] }] }],
+    });
+  });
 });

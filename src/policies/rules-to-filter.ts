@@ -4,6 +4,9 @@ import type { Action, SubjectType } from './policy-schema';
 
 export type Filter = Record<string, unknown>;
 
+/** Policy fields whose entity property has another name (a relation named for its target). */
+const ENTITY_PROPERTIES: Partial<Record<SubjectType, Record<string, string>>> = { Session: { userId: 'user' } };
+
 /**
  * Explicit TRUE and FALSE (MikroORM writes `1 = 1` / `1 = 0`). An empty object is never used inside
  * a filter: MikroORM drops `{}` and `{ $and: [] }` from `$or` and `$not`, so `$not: {}` would
@@ -20,8 +23,9 @@ const isOperatorObject = (v: unknown): v is Record<string, unknown> =>
  * (a grant would match everything), `constructor` compares the whole column, `toString` throws.
  * Such a path fails closed here; the validator should refuse it with a 400.
  */
-function at(path: string, value: unknown): Filter {
+function atPath(path: string, value: unknown, properties: Record<string, string>): Filter {
   const keys = path.split('.');
+  if (Object.prototype.hasOwnProperty.call(properties, keys[0])) keys[0] = properties[keys[0]];
   if (keys.some((key) => key in Object.prototype)) throw new Error(`field ${path} has no SQL translation`);
   return keys
     .reverse()
@@ -32,7 +36,8 @@ function at(path: string, value: unknown): Filter {
  * One field condition as a two-valued SQL predicate: a NULL column makes each comparison plainly
  * true or false (never UNKNOWN), so that `$not` and inverted rules keep CASL's in-memory meaning.
  */
-function fieldFilter(path: string, op: string, value: unknown): Filter {
+function fieldFilter(path: string, op: string, value: unknown, properties: Record<string, string>): Filter {
+  const at = (p: string, v: unknown) => atPath(p, v, properties);
   const isNull = at(path, null);
   const notNull = at(path, { $ne: null });
   const both = (...parts: Filter[]): Filter => ({ $and: parts });
@@ -69,15 +74,15 @@ function fieldFilter(path: string, op: string, value: unknown): Filter {
 }
 
 /** A validated MongoDB-style condition object → a MikroORM FilterQuery. */
-export function conditionsToFilter(conditions: Record<string, unknown>): Filter {
+export function conditionsToFilter(conditions: Record<string, unknown>, properties: Record<string, string> = {}): Filter {
   const parts: Filter[] = [];
   for (const [key, value] of Object.entries(conditions)) {
     if (key === '$and' || key === '$or') {
-      parts.push({ [key]: (value as Record<string, unknown>[]).map(conditionsToFilter) });
+      parts.push({ [key]: (value as Record<string, unknown>[]).map((c) => conditionsToFilter(c, properties)) });
     } else if (isOperatorObject(value)) {
-      for (const [op, operand] of Object.entries(value)) parts.push(fieldFilter(key, op, operand));
+      for (const [op, operand] of Object.entries(value)) parts.push(fieldFilter(key, op, operand, properties));
     } else {
-      parts.push(fieldFilter(key, '$eq', value));
+      parts.push(fieldFilter(key, '$eq', value, properties));
     }
   }
   if (!parts.length) return matchAll();
@@ -93,7 +98,7 @@ export function accessibleFilter(ability: AppAbility, action: Action, subjectTyp
   return rulesToCondition(
     ability.rulesFor(action, subjectType),
     (rule) => {
-      const condition = rule.conditions ? conditionsToFilter(rule.conditions as Record<string, unknown>) : {};
+      const condition = rule.conditions ? conditionsToFilter(rule.conditions as Record<string, unknown>, ENTITY_PROPERTIES[subjectType]) : {};
       return rule.inverted ? { $not: condition } : condition;
     },
     {

@@ -45,7 +45,7 @@ class CreateUserDto {
   @Length(1, 100)
   displayName!: string;
 
-  @ApiPropertyOptional({ type: [String] })
+  @ApiPropertyOptional({ type: [String], description: 'Needs assign on each role; omitted → viewer (no assign needed)' })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(20)
@@ -73,7 +73,7 @@ class UpdateUserDto {
   @Length(1, 100)
   displayName?: string;
 
-  @ApiPropertyOptional({ type: [String], description: 'Needs update on field roles' })
+  @ApiPropertyOptional({ type: [String], description: 'Needs update on field roles and assign on each role given or taken away' })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(20)

@@ -15,6 +15,7 @@ import { emptyPage, pageOf, likePattern, type ListQuery, type Page } from '../co
 import { DomainError } from '../common/problem/domain-error';
 import { MailService } from '../mail/mail.service';
 import type { AuthContext } from '../policies/auth-context';
+import { GrantCheck } from '../policies/grant-check';
 import { PolicyEnforcer } from '../policies/policy-enforcer';
 import { Role } from '../policies/role.entity';
 import { DEFAULT_ROLE, grantRoles } from './user-roles';
@@ -60,6 +61,7 @@ export class AdminUsersService {
     private readonly mail: MailService,
     private readonly audit: AuditService,
     private readonly mfa: MfaManagementService,
+    private readonly grants: GrantCheck,
   ) {}
 
   async list(auth: AuthContext, query: UserListQuery): Promise<Page<Partial<UserView>>> {
@@ -88,10 +90,11 @@ export class AdminUsersService {
   async create(auth: AuthContext, input: NewUser): Promise<Partial<UserView>> {
     const roles = input.roles ?? [DEFAULT_ROLE];
     const candidate = { id: '', email: input.email, displayName: input.displayName, emailVerified: true, status: UserStatus.Active, roles, departmentId: input.departmentId ?? null };
-    if (!this.enforcer.can(auth, 'create', 'User', candidate)) {
-      await this.enforcer.deny(auth, 'create', 'User', null, 'no rule allows it', new DomainError('forbidden', 'You may not create this User'));
-    }
-    await this.assertRolesExist(roles);
+    const { password: _password, ...sent } = input;
+    await this.enforcer.assertCreate(auth, 'User', sent, candidate);
+    const named = await this.rolesNamed(roles);
+    // The default role is the system's choice, not a grant by the caller: only roles sent need `assign`.
+    if (input.roles) await this.grants.assertAssignable(auth, input.roles.map((name, i) => ({ role: named.get(name)!, field: `roles[${i}]` })));
     if (input.password) {
       const problems = await this.policy.check(input.password, { email: input.email });
       if (problems.length) throw validationFailed(problems.map((message) => ({ field: 'password', message })));
@@ -124,7 +127,7 @@ export class AdminUsersService {
       await this.enforcer.deny(auth, 'update', 'User', id, 'self-service cannot change roles, status or department', new DomainError('forbidden', 'Nobody changes their own roles, status or department'));
     }
     await this.enforcer.assertFields(auth, 'update', 'User', { ...view }, changed);
-    if (changes.roles) await this.assertRolesExist(changes.roles);
+    if (changes.roles) await this.assertReassignable(auth, view.roles, changes.roles);
     try {
       await this.feed.transaction(
         async (tx) => {
@@ -171,13 +174,19 @@ export class AdminUsersService {
     await this.audit.record({ type: 'user.updated', outcome: 'success', actorId: auth.principal.userId, targetType: 'User', targetId: id, details: { unlocked: true } });
   }
 
+  /** The user's sessions the caller may read, filtered in SQL like every other list. */
   async sessionsOf(auth: AuthContext, id: string): Promise<SessionSummary[]> {
     await this.readable(auth, 'read', id);
-    return this.userSessions.list(id);
+    const policy = this.enforcer.filter(auth, 'read', 'Session');
+    return policy ? this.userSessions.list(id, undefined, policy) : [];
   }
 
+  /** The session row decides: unreadable → 404, readable but not deletable → 403. */
   async endSessionOf(auth: AuthContext, id: string, sessionId: string): Promise<void> {
     await this.readable(auth, 'read', id);
+    const session = await this.userSessions.record(id, sessionId);
+    if (!session) throw new DomainError('notFound', 'No such session');
+    await this.enforcer.assertCan(auth, 'delete', 'Session', { ...session });
     await this.userSessions.end(auth.principal.userId, id, sessionId);
   }
 
@@ -189,9 +198,21 @@ export class AdminUsersService {
     return view;
   }
 
-  private async assertRolesExist(names: string[]): Promise<void> {
-    const found = await this.em.count(Role, { name: { $in: names } });
-    if (found !== new Set(names).size) throw validationFailed([{ field: 'roles', message: 'names a role that does not exist' }]);
+  /** The roles named, by name; 400 when one does not exist. */
+  private async rolesNamed(names: string[]): Promise<Map<string, Role>> {
+    const found = await this.em.find(Role, { name: { $in: names } });
+    if (found.length !== new Set(names).size) throw validationFailed([{ field: 'roles', message: 'names a role that does not exist' }]);
+    return new Map(found.map((r) => [r.name, r]));
+  }
+
+  /** Every role given (`roles[i]`) or taken away (`roles`) needs `assign` on that role. */
+  private async assertReassignable(auth: AuthContext, current: string[], next: string[]): Promise<void> {
+    const removed = current.filter((name) => !next.includes(name));
+    const named = await this.rolesNamed([...new Set([...next, ...removed])]);
+    await this.grants.assertAssignable(auth, [
+      ...next.flatMap((name, i) => (current.includes(name) ? [] : [{ role: named.get(name)!, field: `roles[${i}]` }])),
+      ...removed.map((name) => ({ role: named.get(name)!, field: 'roles', removed: true })),
+    ]);
   }
 
   private async setRoles(tx: EntityManager, userId: string, names: string[], replace = false): Promise<void> {

@@ -500,6 +500,50 @@ describe('Users administration (ASVS 8.2.1, 8.2.2, 8.2.3, 8.3.2, 8.4.1, 7.4.2; A
       }
       expect((await whoami(pair.accessToken)).statusCode).toBe(200);
     });
+
+    it('8.2.2: session rules are evaluated per session: "delete Session {userId: me}" ends only the caller\'s own sessions; unreadable sessions are not listed and 404', async () => {
+      const ME = '${user.id}';
+      for (const [name, readSessions] of [
+        ['session-self', { action: 'read', subject: 'Session', conditions: { userId: ME } }],
+        ['session-reader', { action: 'read', subject: 'Session' }],
+      ] as const) {
+        const res = await api('POST', '/api/v1/roles', adminToken, {
+          name,
+          permissions: [{ action: 'read', subject: 'User' }, readSessions, { action: 'delete', subject: 'Session', conditions: { userId: ME } }],
+        });
+        expect(res.statusCode).toBe(201);
+      }
+      const self = await createUser(t, { roles: ['session-self'] });
+      const selfFirst = (await loginTokens(t, self)).accessToken;
+      const selfSecond = (await loginTokens(t, self)).accessToken;
+      const reader = await signIn(['session-reader']);
+      const other = await createUser(t);
+      const otherToken = (await loginTokens(t, other)).accessToken;
+
+      // The list is filtered by the read rule: another user's sessions are simply not there.
+      const ownList = await api('GET', `/api/v1/users/${self.id}/sessions`, selfFirst);
+      expect(ownList.statusCode).toBe(200);
+      expect(ownList.json().map((s: { id: string }) => s.id).sort()).toEqual([sidOf(selfFirst), sidOf(selfSecond)].sort());
+      const otherList = await api('GET', `/api/v1/users/${other.id}/sessions`, selfFirst);
+      expect(otherList.statusCode).toBe(200);
+      expect(otherList.json()).toEqual([]);
+      expect((await api('GET', `/api/v1/users/${other.id}/sessions`, reader.token)).json().map((s: { id: string }) => s.id)).toEqual([sidOf(otherToken)]);
+
+      // Another user's session: unreadable → 404; readable but not deletable → 403. It keeps working.
+      const unreadable = await api('DELETE', `/api/v1/users/${other.id}/sessions/${sidOf(otherToken)}`, selfFirst);
+      expect(unreadable.statusCode).toBe(404);
+      expect(unreadable.headers['content-type']).toMatch(PROBLEM_JSON);
+      const refused = await api('DELETE', `/api/v1/users/${other.id}/sessions/${sidOf(otherToken)}`, reader.token);
+      expect(refused.statusCode).toBe(403);
+      expect((await whoami(otherToken)).statusCode).toBe(200);
+      const [denied] = await em(t).execute(`SELECT details FROM audit_events WHERE type = 'access.denied' AND actor_id = ? AND target_id = ?`, [reader.user.id, sidOf(otherToken)]);
+      expect(denied.details).toMatchObject({ action: 'delete', subject: 'Session' });
+
+      // Its own session: ended.
+      expect((await api('DELETE', `/api/v1/users/${self.id}/sessions/${sidOf(selfSecond)}`, selfFirst)).statusCode).toBe(204);
+      expect((await whoami(selfSecond)).statusCode).toBe(401);
+      expect((await whoami(selfFirst)).statusCode).toBe(200);
+    });
   });
 
   describe('audit trail', () => {

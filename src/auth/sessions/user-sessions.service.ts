@@ -7,6 +7,7 @@ import { DomainError } from '../../common/problem/domain-error';
 import type { Principal } from '../principal/principal';
 import { CookieSessions } from './cookie-sessions';
 import type { CookieSession, TokenPair } from './session-credentials';
+import { Session } from './session.entity';
 import { SessionService } from './session.service';
 
 export interface RefreshRequest {
@@ -23,6 +24,16 @@ export interface SessionSummary {
   userAgent: string | null;
   amr: string[];
   current: boolean;
+}
+
+export interface SessionRecord {
+  id: string;
+  userId: string;
+  createdAt: Date;
+  lastUsedAt: Date;
+  ip: string | null;
+  userAgent: string | null;
+  amr: string[];
 }
 
 /** What a signed-in user (or an admin, for another user) does with sessions. */
@@ -59,25 +70,33 @@ export class UserSessionsService {
     await this.audit.record({ type: 'auth.logout', outcome: 'success', actorId: principal.userId, targetType: 'User', targetId: principal.userId, details: { all: true, sessions: ids.length } });
   }
 
-  /** Live sessions of `userId` (not revoked, not past their absolute or idle end). */
-  async list(userId: string, currentSessionId?: string): Promise<SessionSummary[]> {
-    const rows: { id: string; created_at: Date; last_used_at: Date; ip: string | null; user_agent: string | null; amr: string[]; expires_at: Date; revoked_at: Date | null }[] =
-      await this.em.fork().execute(
-        `SELECT id, created_at, last_used_at, ip, user_agent, amr, expires_at, revoked_at FROM sessions
-          WHERE user_id = ? AND revoked_at IS NULL AND expires_at > now() ORDER BY created_at DESC LIMIT 1000`,
-        [userId],
-      );
+  /**
+   * Live sessions of `userId` (not revoked, not past their absolute or idle end), within `policy`:
+   * the SQL filter of the sessions the caller may read (for an admin's view of another user).
+   */
+  async list(userId: string, currentSessionId?: string, policy: Record<string, unknown> = {}): Promise<SessionSummary[]> {
+    const rows = await this.em.fork().find(
+      Session,
+      { $and: [policy, { user: userId, revokedAt: null, expiresAt: { $gt: new Date() } }] },
+      { orderBy: { createdAt: 'desc' }, limit: 1000 },
+    );
     return rows
-      .filter((r) => this.sessions.isUsable(r))
+      .filter((r) => this.sessions.isUsable({ revoked_at: r.revokedAt ?? null, expires_at: r.expiresAt, last_used_at: r.lastUsedAt }))
       .map((r) => ({
         id: r.id,
-        createdAt: new Date(r.created_at).toISOString(),
-        lastUsedAt: new Date(r.last_used_at).toISOString(),
-        ip: r.ip,
-        userAgent: r.user_agent,
+        createdAt: r.createdAt.toISOString(),
+        lastUsedAt: r.lastUsedAt.toISOString(),
+        ip: r.ip ?? null,
+        userAgent: r.userAgent ?? null,
         amr: r.amr,
         current: r.id === currentSessionId,
       }));
+  }
+
+  /** One unrevoked session of `userId` as the policy engine sees a Session, or null. */
+  async record(userId: string, sessionId: string): Promise<SessionRecord | null> {
+    const s = await this.em.fork().findOne(Session, { id: sessionId, user: userId, revokedAt: null });
+    return s && { id: s.id, userId, createdAt: s.createdAt, lastUsedAt: s.lastUsedAt, ip: s.ip ?? null, userAgent: s.userAgent ?? null, amr: s.amr };
   }
 
   /** Ends one of `userId`'s sessions; another user's (or an unknown) session is "not found". */

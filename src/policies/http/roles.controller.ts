@@ -8,7 +8,7 @@ import { RolesService, type RoleView } from '../roles.service';
 import { RawPermissions, RawPermissionsInterceptor } from './raw-permissions';
 
 const PERMISSIONS_DOC = {
-  description: 'CASL raw rules: {action, subject, conditions?, fields?, inverted?, reason?} (validated)',
+  description: 'CASL raw rules: {action, subject, conditions?, fields?, inverted?, reason?} (validated); each granting rule must be one the caller holds, unless it may escalate on Role',
   type: 'array',
   items: { type: 'object' },
 } as const;
