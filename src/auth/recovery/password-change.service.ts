@@ -7,6 +7,7 @@ import { User } from '../../users/user.entity';
 import { LockoutService } from '../lockout/lockout.service';
 import { PasswordHasher } from '../passwords/password-hasher';
 import { PasswordPolicy } from '../passwords/password-policy';
+import { wrongPassword } from '../reauthentication-errors';
 import type { Principal } from '../principal/principal';
 import { signedInRecently } from '../principal/recent-sign-in';
 import { SessionService } from '../sessions/session.service';
@@ -36,7 +37,7 @@ export class PasswordChangeService {
         // A wrong current password is a password guess like any other: it counts toward the lockout.
         await this.lockout.recordFailure(user.id);
         await this.audit.record({ type: 'auth.password.changed', outcome: 'failure', actorId: user.id, targetType: 'User', targetId: user.id, details: { reason: 'wrong_current_password' } });
-        throw validationFailed([{ field: 'currentPassword', message: 'is not correct' }]);
+        throw wrongPassword('currentPassword');
       }
     } else if (!signedInRecently(principal)) {
       throw new DomainError('forbidden', 'Sign in again (less than 5 minutes ago) to set a password');
