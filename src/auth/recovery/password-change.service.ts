@@ -4,6 +4,8 @@ import { AuditService } from '../../audit/audit.service';
 import { validationFailed } from '../../common/http/validation.pipe';
 import { DomainError } from '../../common/problem/domain-error';
 import { User } from '../../users/user.entity';
+import { EmailTokenPurpose } from '../email-tokens/email-token.entity';
+import { EmailTokenService } from '../email-tokens/email-token.service';
 import { LockoutService } from '../lockout/lockout.service';
 import { PasswordHasher } from '../passwords/password-hasher';
 import { PasswordPolicy } from '../passwords/password-policy';
@@ -15,7 +17,7 @@ import { SessionService } from '../sessions/session.service';
 /**
  * A signed-in user changes their password: the current one is re-checked (or, for an account
  * without a password, a sign-in less than 5 minutes old is required), and every other session
- * ends (ASVS 7.4.3).
+ * ends (ASVS 7.4.3), and so does every outstanding reset link.
  */
 @Injectable()
 export class PasswordChangeService {
@@ -26,6 +28,7 @@ export class PasswordChangeService {
     private readonly sessions: SessionService,
     private readonly audit: AuditService,
     private readonly lockout: LockoutService,
+    private readonly emailTokens: EmailTokenService,
   ) {}
 
   async change(principal: Principal, currentPassword: string | undefined, newPassword: string): Promise<void> {
@@ -44,8 +47,12 @@ export class PasswordChangeService {
     }
     const problems = await this.policy.check(newPassword, { email: user.email });
     if (problems.length) throw validationFailed(problems.map((message) => ({ field: 'newPassword', message })));
-    user.passwordHash = await this.hasher.hash(newPassword);
-    await em.flush();
+    const passwordHash = await this.hasher.hash(newPassword);
+    await em.transactional(async (tx) => {
+      await tx.execute('UPDATE users SET password_hash = ?, updated_at = now() WHERE id = ?', [passwordHash, user.id]);
+      // A reset link mailed before the change must not undo it.
+      await this.emailTokens.revokeAll(tx, user.id, EmailTokenPurpose.ResetPassword);
+    });
     const ended = await this.sessions.revokeAllOfUser(user.id, 'password_changed', principal.sessionId);
     await this.audit.record({ type: 'auth.password.changed', outcome: 'success', actorId: user.id, targetType: 'User', targetId: user.id, details: { otherSessionsEnded: ended.length } });
   }
