@@ -232,6 +232,10 @@ describe('Google sign-in: start, callback and account resolution (issue 6; ASVS 
       const logins = await auditOf(who.userId, 'auth.google.login');
       expect(logins).toEqual([expect.objectContaining({ outcome: 'success', actor_id: who.userId, details: expect.objectContaining({ amr: ['google'] }) })]);
       expect(JSON.stringify(logins)).not.toContain(body.accessToken);
+      // 16.3.1: every completed sign-in is also the auth.login.succeeded of API.md, with its amr.
+      expect(await auditOf(who.userId, 'auth.login.succeeded')).toEqual([
+        expect.objectContaining({ outcome: 'success', actor_id: who.userId, details: expect.objectContaining({ amr: ['google'] }) }),
+      ]);
       const [session] = await q<{ amr: string[] }>('SELECT amr FROM sessions WHERE user_id = ?', [who.userId]);
       expect(session.amr).toEqual(['google']);
     });
@@ -371,6 +375,7 @@ describe('Google sign-in: start, callback and account resolution (issue 6; ASVS 
       expect(session.amr).toEqual(['google', 'otp']);
       // The completed sign-in is audited by its last step, carrying the Google first factor in amr.
       expect(await auditOf(user.id, 'auth.mfa.verified')).toEqual([expect.objectContaining({ outcome: 'success', details: expect.objectContaining({ amr: ['google', 'otp'] }) })]);
+      expect(await auditOf(user.id, 'auth.login.succeeded')).toEqual([expect.objectContaining({ outcome: 'success', details: expect.objectContaining({ amr: ['google', 'otp'] }) })]);
     });
 
     it('no callback parameter chooses where the browser goes: redirect_uri / next / returnTo on the callback change nothing', async () => {

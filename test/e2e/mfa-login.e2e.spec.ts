@@ -131,6 +131,10 @@ describe('MFA sign-in: login → mfaToken → /mfa/verify (ASVS 6.3.3, 6.4.3, 6.
       const audit = await auditOf(user.id, 'auth.mfa.verified');
       expect(audit).toHaveLength(2);
       expect(audit[0]).toMatchObject({ outcome: 'success', actor_id: user.id });
+      // 16.3.1: a sign-in completed by its second step is also the auth.login.succeeded of API.md, with its amr.
+      const succeeded = await auditOf(user.id, 'auth.login.succeeded');
+      expect(succeeded).toHaveLength(2);
+      expect(succeeded[0]).toMatchObject({ outcome: 'success', actor_id: user.id, details: expect.objectContaining({ amr: ['pwd', 'otp'], sessionId: claims.sid }) });
     });
 
     it('6.5.5: RFC 6238 — the previous and the next step are accepted, two steps away is refused', async () => {

@@ -31,8 +31,8 @@ export interface StartConditions {
   unlessSecondFactor?: boolean;
   /** The sign-in is complete: clear the consecutive-failure count and any expired lock. */
   resetFailures?: boolean;
-  /** The security event of this sign-in, written only if the session is (its details get the `sessionId`). */
-  audit?: AuditRecord;
+  /** The security events of this sign-in, written only if the session is (their details get the `sessionId`). */
+  audit?: AuditRecord[];
 }
 
 const invalidRefresh = () => new DomainError('unauthenticated', 'The refresh token is invalid, expired or revoked', undefined, INVALID_TOKEN_CHALLENGE);
@@ -95,11 +95,11 @@ export class SessionService {
       parts.push(`refresh AS (INSERT INTO refresh_tokens (id, session_id, token_hash, created_at) SELECT gen_random_uuid(), session.id, ?, ? FROM session)`);
       params.push(hashSecret(secret), now);
     }
-    if (conditions.audit) {
-      const audit = this.audit.insertFrom('session', conditions.audit, { sessionId: 'id' });
-      parts.push(`audit AS (${audit.sql})`);
+    (conditions.audit ?? []).forEach((record, i) => {
+      const audit = this.audit.insertFrom('session', record, { sessionId: 'id' });
+      parts.push(`audit${i} AS (${audit.sql})`);
       params.push(...audit.params);
-    }
+    });
     const rows: { id: string }[] = await this.em.fork().execute(`WITH ${parts.join(',\n')} SELECT id FROM session`, params);
     if (!rows.length) return null;
     if (mode === 'cookie') return this.cookieSession(secret);
