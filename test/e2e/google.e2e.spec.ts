@@ -18,7 +18,7 @@ import { GoogleIdp, type IdpClaims } from '../support/google-idp';
 import { expectProblem } from '../support/problem-assertions';
 import { extractToken, type SmtpSink, startSmtpSink } from '../support/smtp-sink';
 import { createTestApp, type TestApp } from '../support/test-app';
-import { base32Encode, secondsLeftInStep, totp } from '../support/totp';
+import { base32Encode, secondsLeftInStep, steadyStep, totp } from '../support/totp';
 
 /**
  * Google sign-in (issue 6) against a real local OpenID provider, without OAUTH_SUCCESS_REDIRECT /
@@ -552,5 +552,68 @@ describe('Google sign-in: start, callback and account resolution (issue 6; ASVS 
     const { userId } = await signedIn(googleUser());
     const [row] = await q<{ email: string }>('SELECT email FROM users WHERE id = ?', [userId]);
     expectProblem(await login(t, row.email, STRONG_PASSWORD), 401);
+  });
+
+  describe('claiming an unverified account with EMAIL_VERIFICATION_REQUIRED=false', () => {
+    let open: TestApp;
+    beforeAll(async () => {
+      open = await createTestApp({ env: idp.env({ SMTP_URL: sink.url, EMAIL_VERIFICATION_REQUIRED: 'false' }) });
+    });
+    afterAll(() => open?.close());
+
+    const post = (url: string, payload: unknown, headers: Record<string, string> = {}) => open.app.inject({ method: 'POST', url, payload: payload as string, headers });
+    const ownQ = <T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> => em(open).execute(sql, params);
+
+    it('the owner signing in with Google wipes the squatter out: every session and refresh token, TOTP and recovery codes, the password; audited account.claimed, mailed', async () => {
+      const email = uniqueEmail('victim');
+      const password = 'the squatter chose this one';
+      // The squatter registers the victim's address (usable at once, still unverified), signs in and enrols TOTP.
+      expect((await post('/api/v1/auth/register', { email, password, displayName: 'Squatter' })).statusCode).toBe(202);
+      const bearerLogin = await post('/api/v1/auth/login', { email, password });
+      expect(bearerLogin.statusCode).toBe(200);
+      const squatter = bearerLogin.json();
+      const setup = await post('/api/v1/auth/mfa/totp/setup', { password }, bearer(squatter.accessToken));
+      expect(setup.statusCode).toBe(200);
+      await steadyStep();
+      const enable = await post('/api/v1/auth/mfa/totp/enable', { code: totp(setup.json().secret) }, bearer(squatter.accessToken));
+      expect(enable.statusCode).toBe(200);
+      const recoveryCodes: string[] = enable.json().recoveryCodes;
+      // A second, cookie session completed with a recovery code.
+      const challenge = await post('/api/v1/auth/login', { email, password });
+      expect(challenge.json().mfaRequired).toBe(true);
+      const cookieLogin = await post('/api/v1/auth/mfa/verify?mode=cookie', { mfaToken: challenge.json().mfaToken, recoveryCode: recoveryCodes[0] });
+      expect(cookieLogin.statusCode).toBe(200);
+      const cookieHeader = { cookie: setCookieNamed(cookieLogin, '__Host-sid')!.split(';')[0] };
+      const [account] = await ownQ<{ id: string; status: string; email_verified: boolean }>('SELECT id, status, email_verified FROM users WHERE email = ?', [email]);
+      expect(account).toMatchObject({ status: 'active', email_verified: false });
+      const whoamiWith = (headers: Record<string, string>) => open.app.inject({ method: 'GET', url: '/api/v1/auth/whoami', headers });
+      expect((await whoamiWith(bearer(squatter.accessToken))).statusCode).toBe(200);
+      expect((await whoamiWith(cookieHeader)).statusCode).toBe(200);
+
+      // The mailbox owner signs in with Google: the same account, no second factor asked (it was the squatter's).
+      const { res } = await signInWithGoogle(idp, open, googleUser({ email }));
+      expect({ status: res.statusCode, body: res.body }).toMatchObject({ status: 200 });
+      const owner = res.json();
+      expect(owner).toHaveProperty('accessToken');
+      const who = await whoamiWith(bearer(owner.accessToken));
+      expect(who.json()).toMatchObject({ userId: account.id, amr: ['google'] });
+
+      // Every session and token of the squatter is dead; only the owner's session lives.
+      expectProblem(await whoamiWith(bearer(squatter.accessToken)), 401);
+      expectProblem(await whoamiWith(cookieHeader), 401);
+      expectProblem(await post('/api/v1/auth/refresh', { refreshToken: squatter.refreshToken }), 401);
+      const live = await ownQ<{ id: string }>('SELECT id FROM sessions WHERE user_id = ? AND revoked_at IS NULL', [account.id]);
+      expect(live).toEqual([{ id: who.json().sessionId }]);
+      // No second factor and no password of theirs is left.
+      expect(await ownQ('SELECT 1 FROM totp_factors WHERE user_id = ?', [account.id])).toEqual([]);
+      expect(await ownQ('SELECT 1 FROM recovery_codes WHERE user_id = ?', [account.id])).toEqual([]);
+      expect(await ownQ('SELECT password_hash, email_verified FROM users WHERE id = ?', [account.id])).toEqual([{ password_hash: null, email_verified: true }]);
+      expectProblem(await post('/api/v1/auth/login', { email, password }), 401);
+
+      const claimed = await ownQ<{ actor_id: string; details: Record<string, unknown> }>(`SELECT actor_id, details FROM audit_events WHERE type = 'account.claimed' AND target_id = ?`, [account.id]);
+      expect(claimed).toEqual([{ actor_id: account.id, details: expect.objectContaining({ provider: 'google', sessionsEnded: 2 }) }]);
+      const mail = await sink.next(email, 'Your account was claimed with Google');
+      expect(mail.text).toMatch(/lost access/);
+    });
   });
 });
