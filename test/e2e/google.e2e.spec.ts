@@ -1,5 +1,5 @@
 import type { LightMyRequestResponse } from 'fastify';
-import { randomBytes } from 'node:crypto';
+import { createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { SecretBox } from '../../src/auth/mfa/secret-box';
 import { hashSecret } from '../../src/common/crypto/secrets';
 import { bearer, createUser, em, login, STRONG_PASSWORD, uniqueEmail } from '../support/auth-helpers';
@@ -108,6 +108,21 @@ describe('Google sign-in: start, callback and account resolution (issue 6; ASVS 
       expect(b.state).not.toBe(a.state);
       expect(b.challenge).not.toBe(a.challenge);
       expect(a.res.body).toBe('');
+    });
+
+    it('signs the browser-binding cookie with a key of its own: HMAC-SHA256 under HKDF-SHA256(OAUTH_STATE_SECRET), never a key from the JWT private key', async () => {
+      const flow = await startFlow(t.app);
+      const [nonce, signature] = flow.cookie.slice('bastion_oauth='.length).split('.');
+      const secret = t.config.oauth.stateSecret;
+      expect(secret).toHaveLength(32);
+      const key = Buffer.from(hkdfSync('sha256', secret!, Buffer.alloc(0), 'bastion oauth state cookie v1', 32)).toString('base64url');
+      expect(signature).toBe(createHmac('sha256', key).update(nonce).digest('base64url'));
+      // The same nonce signed the old way (a key hashed from the JWT private key) is refused.
+      const jwtDerived = createHash('sha256').update(`bastion-oauth-cookie:${t.config.jwt.privateKeyPem}`).digest('hex');
+      const forged = `bastion_oauth=${nonce}.${createHmac('sha256', jwtDerived).update(nonce).digest('base64url')}`;
+      const back = await authorize(flow);
+      idp.claims = googleUser();
+      expectProblem(await callback(t.app, back.search, forged), 400);
     });
 
     it('binds the flow to the browser with a signed, HttpOnly, Secure, SameSite=Lax cookie, and keeps the state server-side only as a hash with the verifier encrypted (10 minutes)', async () => {
