@@ -56,6 +56,15 @@ describe('configuration', () => {
     ]);
   });
 
+  it('refuses Google sign-in in production without OAUTH_STATE_SECRET (the state cookie key of its own), and a malformed one anywhere', () => {
+    const google = { GOOGLE_CLIENT_ID: 'id', GOOGLE_CLIENT_SECRET: 'secret', GOOGLE_CALLBACK_URL: 'https://bastion.example.com/api/v1/auth/google/callback' };
+    expect(problemsOf({ NODE_ENV: 'production', ...google })).toContain('OAUTH_STATE_SECRET: is required when NODE_ENV=production and Google sign-in is configured');
+    expect(problemsOf({ NODE_ENV: 'production' }).some((p) => p.startsWith('OAUTH_STATE_SECRET'))).toBe(false);
+    expect(problemsOf({ OAUTH_STATE_SECRET: 'c2hvcnQ=' })).toEqual(['OAUTH_STATE_SECRET: must be 32 bytes, base64-encoded']);
+    const secret = Buffer.alloc(32, 7);
+    expect(loadConfig({ ...google, OAUTH_STATE_SECRET: secret.toString('base64') }).oauth.stateSecret?.equals(secret)).toBe(true);
+  });
+
   it('requires Google settings and bootstrap admin settings to come in complete sets', () => {
     expect(problemsOf({ GOOGLE_CLIENT_ID: 'id' })[0]).toMatch(/^GOOGLE_CLIENT_ID: /);
     expect(problemsOf({ BOOTSTRAP_ADMIN_EMAIL: 'a@example.com' })[0]).toMatch(/^BOOTSTRAP_ADMIN_PASSWORD: /);
@@ -92,6 +101,11 @@ describe('configuration', () => {
       const second = ensureDevelopmentSecrets(loadConfig({ DATA_DIR: dir }), (l) => lines.push(l));
       expect(second.jwt.privateKeyPem).toBe(first.jwt.privateKeyPem);
       expect(second.mfa.encryptionKey?.equals(first.mfa.encryptionKey!)).toBe(true);
+      // The OAuth state cookie's secret is generated like the others, on its own.
+      expect(first.oauth.stateSecret).toHaveLength(32);
+      expect(statSync(join(dir, 'oauth-state.key')).mode & 0o777).toBe(0o600);
+      expect(second.oauth.stateSecret?.equals(first.oauth.stateSecret!)).toBe(true);
+      expect(first.oauth.stateSecret?.equals(first.mfa.encryptionKey!)).toBe(false);
       expect(lines.join('\n')).not.toContain(readFileSync(join(dir, 'mfa-encryption.key'), 'utf8'));
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -42,7 +42,8 @@ export interface Config {
     tokenUrl: string;
     userInfoUrl: string;
   };
-  oauth: { successRedirect?: string; failureRedirect?: string };
+  /** `stateSecret`: the dedicated secret the OAuth state cookie's HMAC key is derived from (HKDF). */
+  oauth: { successRedirect?: string; failureRedirect?: string; stateSecret?: Buffer };
   cors: { origins: string[] };
   trustProxy: boolean | string | number;
 }
@@ -87,6 +88,10 @@ export function loadConfig(raw: Record<string, string | undefined>): AppConfig {
   const googleParts = [e.GOOGLE_CLIENT_ID, e.GOOGLE_CLIENT_SECRET, e.GOOGLE_CALLBACK_URL];
   if (googleParts.some(Boolean) && !googleParts.every(Boolean)) {
     problems.push('GOOGLE_CLIENT_ID: GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET and GOOGLE_CALLBACK_URL are set together');
+  }
+  // The Google flow's state cookie needs a key of its own; without Google there is no cookie to sign.
+  if (e.NODE_ENV === 'production' && e.GOOGLE_CLIENT_ID && !e.OAUTH_STATE_SECRET) {
+    problems.push('OAUTH_STATE_SECRET: is required when NODE_ENV=production and Google sign-in is configured');
   }
   if (e.LOCKOUT_MAX_DURATION < e.LOCKOUT_DURATION) {
     problems.push('LOCKOUT_MAX_DURATION: must not be shorter than LOCKOUT_DURATION');
@@ -147,7 +152,11 @@ export function loadConfig(raw: Record<string, string | undefined>): AppConfig {
             userInfoUrl: e.GOOGLE_USERINFO_URL,
           }
         : undefined,
-    oauth: { successRedirect: e.OAUTH_SUCCESS_REDIRECT, failureRedirect: e.OAUTH_FAILURE_REDIRECT },
+    oauth: {
+      successRedirect: e.OAUTH_SUCCESS_REDIRECT,
+      failureRedirect: e.OAUTH_FAILURE_REDIRECT,
+      stateSecret: e.OAUTH_STATE_SECRET ? Buffer.from(e.OAUTH_STATE_SECRET, 'base64') : undefined,
+    },
     cors: { origins: e.CORS_ORIGINS.map((o) => new URL(o).origin) },
     trustProxy: e.TRUST_PROXY,
   });

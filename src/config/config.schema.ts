@@ -88,6 +88,7 @@ export const environmentSchema = z.object({
     .default('https://openidconnect.googleapis.com/v1/userinfo'),
   OAUTH_SUCCESS_REDIRECT: optional(httpUrl),
   OAUTH_FAILURE_REDIRECT: optional(httpUrl),
+  OAUTH_STATE_SECRET: optional(base64Key),
   CORS_ORIGINS: list.pipe(z.array(z.url({ message: 'must be a list of origins' }))),
   TRUST_PROXY: z
     .string()

@@ -82,3 +82,19 @@ export function setPassword(link: string): MailContent {
     footer: 'If you did not expect this, contact your administrator.',
   });
 }
+
+/**
+ * To the mailbox owner who just signed in with Google and thereby claimed an account someone else
+ * had registered (unverified) with their address: whatever that person set up is gone.
+ */
+export function accountClaimed(loginLink: string): MailContent {
+  return render({
+    subject: 'Your account was claimed with Google',
+    paragraphs: [
+      'You signed in with Google using this email address. An unverified account registered with it was made yours.',
+      'Whoever registered it before lost access: their password, every session and any two-factor setup were removed.',
+    ],
+    actions: [{ label: 'Sign in', link: loginLink }],
+    footer: 'If this was not you, contact your administrator.',
+  });
+}

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import type { MailMessage } from './mail-message';
 import { MailQueue } from './mail-queue';
-import { accountAlreadyExists, linkTo, passwordReset, setPassword, verifyEmail } from './mail-templates';
+import { accountAlreadyExists, accountClaimed, linkTo, passwordReset, setPassword, verifyEmail } from './mail-templates';
 
 /**
  * What the rest of the service calls. Every method only enqueues (one INSERT) and resolves before
@@ -30,6 +30,11 @@ export class MailService {
   /** To the owner of an active account that someone tried to register again. */
   sendAccountExists(to: string): Promise<void> {
     return this.enqueue({ to, ...accountAlreadyExists(`${this.config.appUrl}/login`, `${this.config.appUrl}/forgot-password`) });
+  }
+
+  /** To the Google user who claimed an unverified account registered with their address. */
+  sendAccountClaimed(to: string): Promise<void> {
+    return this.enqueue({ to, ...accountClaimed(`${this.config.appUrl}/login`) });
   }
 
   /** An admin-provisioned account without a password: a reset token, worded as "set". */

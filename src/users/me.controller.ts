@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Patch, Post } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiNoContentResponse, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsOptional, IsString, Length } from 'class-validator';
 import { PASSWORD_INPUT_MAX } from '../auth/http/auth.dto';
@@ -56,7 +56,8 @@ export class MeController {
   @Post('password')
   @AuthThrottled()
   @HttpCode(204)
-  @ApiNoContentResponse({ description: "Password changed; the caller's other sessions are ended" })
+  @ApiNoContentResponse({ description: "Password changed; the caller's other sessions and every outstanding reset link are ended" })
+  @ApiBadRequestResponse({ description: 'A wrong currentPassword: urn:bastion:problem:invalid-password (never 401); a refused newPassword: urn:bastion:problem:validation' })
   changePassword(@CurrentPrincipal() principal: Principal, @Body() body: ChangePasswordDto): Promise<void> {
     return this.passwords.change(principal, body.currentPassword, body.newPassword);
   }

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { LightMyRequestResponse as InjectResponse } from 'fastify';
+import { Client } from 'pg';
 import { bearer, createUser, em, login, loginTokens, type CreatedUser } from '../support/auth-helpers';
 import { createTestApp, type TestApp } from '../support/test-app';
 
@@ -16,6 +17,17 @@ function setCookieHeader(res: InjectResponse): string {
 
 function cookieValue(res: InjectResponse): string {
   return decodeURIComponent(setCookieHeader(res).split(';')[0].slice(COOKIE.length + 1));
+}
+
+/** Until `count` other backends wait on a row lock (the held transaction is `holder`). */
+async function waitForLockWaiters(holder: Client, count: number): Promise<void> {
+  for (;;) {
+    const { rows } = await holder.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,
+    );
+    if (rows[0].n >= count) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
 describe('Cookie mode: __Host-sid browser sessions with CSRF protection', () => {
@@ -140,9 +152,12 @@ describe('Cookie mode: __Host-sid browser sessions with CSRF protection', () => 
     // The old CSRF token no longer fits the new cookie.
     const stale = await t.app.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: withCookie(next, { 'x-csrf-token': csrfToken }) });
     expect(stale.statusCode).toBe(403);
-    // The old cookie cannot refresh either.
+    // The old cookie refreshing again within the 10 s grace (a second tab) is handed the current
+    // cookie — the same one, not a third — and changes nothing.
     const replay = await t.app.inject({ method: 'POST', url: '/api/v1/auth/refresh', headers: withCookie(cookie, { 'x-csrf-token': csrfToken }), payload: {} });
-    expect(replay.statusCode).toBe(401);
+    expect(replay.statusCode).toBe(200);
+    expect(cookieValue(replay)).toBe(next);
+    expect(replay.json().csrfToken).toBe(body.csrfToken);
     const [after] = await em(t).execute('SELECT cookie_secret_hash, revoked_at FROM sessions WHERE id = ?', [before.id]);
     expect(after).toEqual({ cookie_secret_hash: sha256(next), revoked_at: null });
   });
@@ -154,6 +169,72 @@ describe('Cookie mode: __Host-sid browser sessions with CSRF protection', () => 
     const next = cookieValue(res);
     expect((await whoami(next)).statusCode).toBe(200);
     expect((await whoami(cookie)).statusCode).toBe(401);
+  });
+
+  describe('two tabs refreshing one cookie session at once (compare-and-swap, 10 s grace)', () => {
+    const refreshWith = (cookie: string, csrfToken: string) =>
+      t.app.inject({ method: 'POST', url: '/api/v1/auth/refresh', headers: withCookie(cookie, { 'x-csrf-token': csrfToken }), payload: {} });
+    /** Moves the cookie's last rotation back in time: the only way to leave the grace window quickly. */
+    const ageRotation = (sessionId: string, seconds: number) =>
+      em(t).execute(`UPDATE sessions SET cookie_rotated_at = now() - make_interval(secs => ?) WHERE id = ?`, [seconds, sessionId]);
+
+    it('ASVS 10.4.5: both refreshes succeed with the same new cookie and the session survives; the old cookie used after the grace is theft and revokes the session', async () => {
+      const { cookie, csrfToken } = await cookieSignIn();
+      const [row] = await em(t).execute('SELECT id FROM sessions WHERE cookie_secret_hash = ?', [sha256(cookie)]);
+      // Deterministic interleaving: hold the session row so both refreshes have read the old
+      // cookie and wait on the lock before either can rotate.
+      const holder = new Client({ connectionString: t.database.url });
+      await holder.connect();
+      let pending: Promise<InjectResponse[]>;
+      try {
+        await holder.query('BEGIN');
+        await holder.query('SELECT id FROM sessions WHERE id = $1 FOR UPDATE', [row.id]);
+        pending = Promise.all([refreshWith(cookie, csrfToken), refreshWith(cookie, csrfToken)]);
+        await waitForLockWaiters(holder, 2);
+        await holder.query('COMMIT');
+      } finally {
+        await holder.end();
+      }
+      const [a, b] = await pending;
+      expect([a.statusCode, b.statusCode]).toEqual([200, 200]);
+      const next = cookieValue(a);
+      expect(cookieValue(b)).toBe(next);
+      expect(next).not.toBe(cookie);
+      expect(b.json().csrfToken).toBe(a.json().csrfToken);
+      const who = await whoami(next);
+      expect(who.statusCode).toBe(200);
+      expect(who.json().sessionId).toBe(row.id);
+      const [kept] = await em(t).execute('SELECT cookie_secret_hash, revoked_at FROM sessions WHERE id = ?', [row.id]);
+      expect(kept).toEqual({ cookie_secret_hash: sha256(next), revoked_at: null });
+
+      // A third use of the old cookie after the grace window: theft, as for refresh tokens.
+      await ageRotation(row.id, 11);
+      const third = await refreshWith(cookie, csrfToken);
+      expect(third.statusCode).toBe(401);
+      expect(third.headers['content-type']).toContain('application/problem+json');
+      const [revoked] = await em(t).execute('SELECT revoked_at, revoked_reason FROM sessions WHERE id = ?', [row.id]);
+      expect(revoked.revoked_at).not.toBeNull();
+      expect(revoked.revoked_reason).toBe('cookie_reuse');
+      expect((await whoami(next)).statusCode).toBe(401);
+      const audit = await em(t).execute(`SELECT outcome FROM audit_events WHERE type = 'auth.refresh.reuse_detected' AND target_id = ?`, [row.id]);
+      expect(audit).toEqual([{ outcome: 'denied' }]);
+    });
+
+    it('ASVS 10.4.5: just under 10 s after the rotation the old cookie still gets the current one', async () => {
+      const { cookie, csrfToken } = await cookieSignIn();
+      const [row] = await em(t).execute('SELECT id FROM sessions WHERE cookie_secret_hash = ?', [sha256(cookie)]);
+      const first = await refreshWith(cookie, csrfToken);
+      expect(first.statusCode).toBe(200);
+      await ageRotation(row.id, 9);
+      const late = await refreshWith(cookie, csrfToken);
+      expect(late.statusCode).toBe(200);
+      expect(cookieValue(late)).toBe(cookieValue(first));
+      // The current cookie rotates on as usual; the first cookie is now two rotations old: unknown, 401.
+      const second = await refreshWith(cookieValue(first), first.json().csrfToken);
+      expect(second.statusCode).toBe(200);
+      expect((await refreshWith(cookie, csrfToken)).statusCode).toBe(401);
+      expect((await whoami(cookieValue(second))).statusCode).toBe(200);
+    });
   });
 
   it('ASVS 3.5.1: POST /auth/refresh with the cookie but without (or with a wrong) CSRF token is 403 and rotates nothing', async () => {

@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { bearer, createUser, type CreatedUser, em, login, loginTokens, uniqueEmail } from '../support/auth-helpers';
 import { extractToken, type SmtpSink, startSmtpSink } from '../support/smtp-sink';
@@ -154,6 +155,37 @@ describe('Password recovery (forgot / reset)', () => {
     const loser = candidates.find((c) => c !== winner)!;
     expect((await login(t, user.email, winner)).statusCode).toBe(200);
     expect((await login(t, user.email, loser)).statusCode).toBe(401);
+  });
+
+  it('7.4.3: a password change makes every outstanding reset link unusable', async () => {
+    const user = await createUser(t);
+    const token = await resetToken(user.email);
+    const { accessToken } = await loginTokens(t, user);
+    const change = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/users/me/password',
+      headers: bearer(accessToken),
+      payload: { currentPassword: user.password, newPassword: NEW_PASSWORD },
+    });
+    expect(change.statusCode).toBe(204);
+    // The link mailed before the change must not undo it.
+    expectBadLink(await reset(t, token, 'an attacker chosen passphrase'));
+    expect((await login(t, user.email, NEW_PASSWORD)).statusCode).toBe(200);
+  });
+
+  it('7.4.3: a reset makes every other outstanding reset link of the account unusable too', async () => {
+    const user = await createUser(t);
+    const token = await resetToken(user.email);
+    // A second live link minted by another path (an admin's set-password mail, a request racing
+    // this reset): written directly, since asking again through the API kills the earlier link.
+    const other = randomBytes(32).toString('base64url');
+    await em(t).execute(
+      `INSERT INTO email_tokens (id, user_id, purpose, token_hash, expires_at) VALUES (gen_random_uuid(), ?, 'reset_password', ?, now() + interval '30 minutes')`,
+      [user.id, createHash('sha256').update(other).digest('hex')],
+    );
+    expect((await reset(t, token, NEW_PASSWORD)).statusCode).toBe(204);
+    expectBadLink(await reset(t, other, 'an attacker chosen passphrase'));
+    expect((await login(t, user.email, NEW_PASSWORD)).statusCode).toBe(200);
   });
 
   it('refuses an expired link with 400 and leaves the password alone', async () => {

@@ -86,6 +86,23 @@ describe('rate limits (THROTTLE_TTL / THROTTLE_LIMIT / THROTTLE_AUTH_LIMIT)', ()
       expect(ips).toEqual([{ ip: '10.0.0.4' }]);
     });
 
+    it('ASVS 6.3.1: the credential routes share ONE budget per IP: 2 logins + 1 forgot-password use it up, then register, refresh and login are 429', async () => {
+      const ip = '10.0.0.6';
+      const user = await createUser(t);
+      expect((await attempt(t, ip, user.email)).statusCode).toBe(401);
+      expect((await attempt(t, ip, user.email)).statusCode).toBe(401);
+      const forgot = await t.app.inject({ method: 'POST', url: '/api/v1/auth/password/forgot', payload: { email: user.email }, remoteAddress: ip });
+      expect(forgot.statusCode).toBe(202);
+      // A route of its own would have a fresh budget of 3 here; the shared one is spent.
+      expectRateLimited(
+        await t.app.inject({ method: 'POST', url: '/api/v1/auth/register', payload: { email: uniqueEmail(), password: 'a long enough passphrase', displayName: 'X' }, remoteAddress: ip }),
+      );
+      expectRateLimited(await t.app.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken: 'x'.repeat(43) }, remoteAddress: ip }));
+      expectRateLimited(await attempt(t, ip, user.email, user.password));
+      // Another IP still has its own whole budget.
+      expect((await attempt(t, '10.0.0.7', user.email, user.password)).statusCode).toBe(200);
+    });
+
     it('routes not marked @AuthThrottled() are not limited by THROTTLE_AUTH_LIMIT', async () => {
       const ip = '10.0.0.5';
       for (let i = 0; i < 4; i++) await attempt(t, ip, uniqueEmail());

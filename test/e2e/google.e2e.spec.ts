@@ -1,5 +1,5 @@
 import type { LightMyRequestResponse } from 'fastify';
-import { randomBytes } from 'node:crypto';
+import { createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { SecretBox } from '../../src/auth/mfa/secret-box';
 import { hashSecret } from '../../src/common/crypto/secrets';
 import { bearer, createUser, em, login, STRONG_PASSWORD, uniqueEmail } from '../support/auth-helpers';
@@ -18,7 +18,7 @@ import { GoogleIdp, type IdpClaims } from '../support/google-idp';
 import { expectProblem } from '../support/problem-assertions';
 import { extractToken, type SmtpSink, startSmtpSink } from '../support/smtp-sink';
 import { createTestApp, type TestApp } from '../support/test-app';
-import { base32Encode, secondsLeftInStep, totp } from '../support/totp';
+import { base32Encode, secondsLeftInStep, steadyStep, totp } from '../support/totp';
 
 /**
  * Google sign-in (issue 6) against a real local OpenID provider, without OAUTH_SUCCESS_REDIRECT /
@@ -108,6 +108,21 @@ describe('Google sign-in: start, callback and account resolution (issue 6; ASVS 
       expect(b.state).not.toBe(a.state);
       expect(b.challenge).not.toBe(a.challenge);
       expect(a.res.body).toBe('');
+    });
+
+    it('signs the browser-binding cookie with a key of its own: HMAC-SHA256 under HKDF-SHA256(OAUTH_STATE_SECRET), never a key from the JWT private key', async () => {
+      const flow = await startFlow(t.app);
+      const [nonce, signature] = flow.cookie.slice('bastion_oauth='.length).split('.');
+      const secret = t.config.oauth.stateSecret;
+      expect(secret).toHaveLength(32);
+      const key = Buffer.from(hkdfSync('sha256', secret!, Buffer.alloc(0), 'bastion oauth state cookie v1', 32)).toString('base64url');
+      expect(signature).toBe(createHmac('sha256', key).update(nonce).digest('base64url'));
+      // The same nonce signed the old way (a key hashed from the JWT private key) is refused.
+      const jwtDerived = createHash('sha256').update(`bastion-oauth-cookie:${t.config.jwt.privateKeyPem}`).digest('hex');
+      const forged = `bastion_oauth=${nonce}.${createHmac('sha256', jwtDerived).update(nonce).digest('base64url')}`;
+      const back = await authorize(flow);
+      idp.claims = googleUser();
+      expectProblem(await callback(t.app, back.search, forged), 400);
     });
 
     it('binds the flow to the browser with a signed, HttpOnly, Secure, SameSite=Lax cookie, and keeps the state server-side only as a hash with the verifier encrypted (10 minutes)', async () => {
@@ -232,6 +247,10 @@ describe('Google sign-in: start, callback and account resolution (issue 6; ASVS 
       const logins = await auditOf(who.userId, 'auth.google.login');
       expect(logins).toEqual([expect.objectContaining({ outcome: 'success', actor_id: who.userId, details: expect.objectContaining({ amr: ['google'] }) })]);
       expect(JSON.stringify(logins)).not.toContain(body.accessToken);
+      // 16.3.1: every completed sign-in is also the auth.login.succeeded of API.md, with its amr.
+      expect(await auditOf(who.userId, 'auth.login.succeeded')).toEqual([
+        expect.objectContaining({ outcome: 'success', actor_id: who.userId, details: expect.objectContaining({ amr: ['google'] }) }),
+      ]);
       const [session] = await q<{ amr: string[] }>('SELECT amr FROM sessions WHERE user_id = ?', [who.userId]);
       expect(session.amr).toEqual(['google']);
     });
@@ -371,6 +390,7 @@ describe('Google sign-in: start, callback and account resolution (issue 6; ASVS 
       expect(session.amr).toEqual(['google', 'otp']);
       // The completed sign-in is audited by its last step, carrying the Google first factor in amr.
       expect(await auditOf(user.id, 'auth.mfa.verified')).toEqual([expect.objectContaining({ outcome: 'success', details: expect.objectContaining({ amr: ['google', 'otp'] }) })]);
+      expect(await auditOf(user.id, 'auth.login.succeeded')).toEqual([expect.objectContaining({ outcome: 'success', details: expect.objectContaining({ amr: ['google', 'otp'] }) })]);
     });
 
     it('no callback parameter chooses where the browser goes: redirect_uri / next / returnTo on the callback change nothing', async () => {
@@ -547,5 +567,68 @@ describe('Google sign-in: start, callback and account resolution (issue 6; ASVS 
     const { userId } = await signedIn(googleUser());
     const [row] = await q<{ email: string }>('SELECT email FROM users WHERE id = ?', [userId]);
     expectProblem(await login(t, row.email, STRONG_PASSWORD), 401);
+  });
+
+  describe('claiming an unverified account with EMAIL_VERIFICATION_REQUIRED=false', () => {
+    let open: TestApp;
+    beforeAll(async () => {
+      open = await createTestApp({ env: idp.env({ SMTP_URL: sink.url, EMAIL_VERIFICATION_REQUIRED: 'false' }) });
+    });
+    afterAll(() => open?.close());
+
+    const post = (url: string, payload: unknown, headers: Record<string, string> = {}) => open.app.inject({ method: 'POST', url, payload: payload as string, headers });
+    const ownQ = <T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> => em(open).execute(sql, params);
+
+    it('the owner signing in with Google wipes the squatter out: every session and refresh token, TOTP and recovery codes, the password; audited account.claimed, mailed', async () => {
+      const email = uniqueEmail('victim');
+      const password = 'the squatter chose this one';
+      // The squatter registers the victim's address (usable at once, still unverified), signs in and enrols TOTP.
+      expect((await post('/api/v1/auth/register', { email, password, displayName: 'Squatter' })).statusCode).toBe(202);
+      const bearerLogin = await post('/api/v1/auth/login', { email, password });
+      expect(bearerLogin.statusCode).toBe(200);
+      const squatter = bearerLogin.json();
+      const setup = await post('/api/v1/auth/mfa/totp/setup', { password }, bearer(squatter.accessToken));
+      expect(setup.statusCode).toBe(200);
+      await steadyStep();
+      const enable = await post('/api/v1/auth/mfa/totp/enable', { code: totp(setup.json().secret) }, bearer(squatter.accessToken));
+      expect(enable.statusCode).toBe(200);
+      const recoveryCodes: string[] = enable.json().recoveryCodes;
+      // A second, cookie session completed with a recovery code.
+      const challenge = await post('/api/v1/auth/login', { email, password });
+      expect(challenge.json().mfaRequired).toBe(true);
+      const cookieLogin = await post('/api/v1/auth/mfa/verify?mode=cookie', { mfaToken: challenge.json().mfaToken, recoveryCode: recoveryCodes[0] });
+      expect(cookieLogin.statusCode).toBe(200);
+      const cookieHeader = { cookie: setCookieNamed(cookieLogin, '__Host-sid')!.split(';')[0] };
+      const [account] = await ownQ<{ id: string; status: string; email_verified: boolean }>('SELECT id, status, email_verified FROM users WHERE email = ?', [email]);
+      expect(account).toMatchObject({ status: 'active', email_verified: false });
+      const whoamiWith = (headers: Record<string, string>) => open.app.inject({ method: 'GET', url: '/api/v1/auth/whoami', headers });
+      expect((await whoamiWith(bearer(squatter.accessToken))).statusCode).toBe(200);
+      expect((await whoamiWith(cookieHeader)).statusCode).toBe(200);
+
+      // The mailbox owner signs in with Google: the same account, no second factor asked (it was the squatter's).
+      const { res } = await signInWithGoogle(idp, open, googleUser({ email }));
+      expect({ status: res.statusCode, body: res.body }).toMatchObject({ status: 200 });
+      const owner = res.json();
+      expect(owner).toHaveProperty('accessToken');
+      const who = await whoamiWith(bearer(owner.accessToken));
+      expect(who.json()).toMatchObject({ userId: account.id, amr: ['google'] });
+
+      // Every session and token of the squatter is dead; only the owner's session lives.
+      expectProblem(await whoamiWith(bearer(squatter.accessToken)), 401);
+      expectProblem(await whoamiWith(cookieHeader), 401);
+      expectProblem(await post('/api/v1/auth/refresh', { refreshToken: squatter.refreshToken }), 401);
+      const live = await ownQ<{ id: string }>('SELECT id FROM sessions WHERE user_id = ? AND revoked_at IS NULL', [account.id]);
+      expect(live).toEqual([{ id: who.json().sessionId }]);
+      // No second factor and no password of theirs is left.
+      expect(await ownQ('SELECT 1 FROM totp_factors WHERE user_id = ?', [account.id])).toEqual([]);
+      expect(await ownQ('SELECT 1 FROM recovery_codes WHERE user_id = ?', [account.id])).toEqual([]);
+      expect(await ownQ('SELECT password_hash, email_verified FROM users WHERE id = ?', [account.id])).toEqual([{ password_hash: null, email_verified: true }]);
+      expectProblem(await post('/api/v1/auth/login', { email, password }), 401);
+
+      const claimed = await ownQ<{ actor_id: string; details: Record<string, unknown> }>(`SELECT actor_id, details FROM audit_events WHERE type = 'account.claimed' AND target_id = ?`, [account.id]);
+      expect(claimed).toEqual([{ actor_id: account.id, details: expect.objectContaining({ provider: 'google', sessionsEnded: 2 }) }]);
+      const mail = await sink.next(email, 'Your account was claimed with Google');
+      expect(mail.text).toMatch(/lost access/);
+    });
   });
 });

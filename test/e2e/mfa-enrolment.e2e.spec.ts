@@ -3,7 +3,7 @@ import { decodeJwt } from 'jose';
 import { createDecipheriv, randomUUID } from 'node:crypto';
 import { bearer, createUser, type CreatedUser, em, login, loginTokens } from '../support/auth-helpers';
 import { seedTotp } from '../support/mfa-helpers';
-import { expectProblem, expectValidation, PROBLEM_JSON } from '../support/problem-assertions';
+import { expectProblem, expectValidation, expectWrongCredential, PROBLEM_JSON } from '../support/problem-assertions';
 import { createTestApp, type TestApp } from '../support/test-app';
 import { base32Decode, steadyStep, totp, wrongCode } from '../support/totp';
 
@@ -101,14 +101,14 @@ describe('TOTP enrolment and management (ASVS 6.3.3, 6.5.2, 6.5.3, 7.4.3, 7.5.1)
   afterAll(() => t?.close());
 
   describe('setup', () => {
-    it('7.5.1: setup re-authenticates — no session → 401, no password → 400, a wrong password → 401 and nothing is stored', async () => {
+    it('7.5.1: setup re-authenticates — no session → 401, no password → 400, a wrong password → 400 invalid-password (never 401) and nothing is stored', async () => {
       const user = await signedIn();
       const anonymous = await post(SETUP, undefined, { password: user.password });
       expectProblem(anonymous, 401);
       expect(anonymous.headers['www-authenticate']).toMatch(/^Bearer/);
       expectValidation(await post(SETUP, user.session.accessToken, {}), 'password');
       const wrong = await post(SETUP, user.session.accessToken, { password: 'this is not my password' });
-      expectProblem(wrong, 401);
+      expectWrongCredential(wrong, 'password', 'password');
       expect(wrong.body).not.toMatch(/secret|otpauth/i);
       expect(await factorRows(user.id)).toEqual([]);
     });
@@ -172,7 +172,7 @@ describe('TOTP enrolment and management (ASVS 6.3.3, 6.5.2, 6.5.3, 7.4.3, 7.5.1)
       const { secret } = (await post(SETUP, user.session.accessToken, { password: user.password })).json();
       await steadyStep();
       const wrong = await post(ENABLE, user.session.accessToken, { code: wrongCode(secret) });
-      expectValidation(wrong, 'code');
+      expectWrongCredential(wrong, 'code', 'code');
       expect((await factorRows(user.id))[0].status).toBe('pending');
 
       const res = await post(ENABLE, user.session.accessToken, { code: totp(secret) });
@@ -183,9 +183,10 @@ describe('TOTP enrolment and management (ASVS 6.3.3, 6.5.2, 6.5.3, 7.4.3, 7.5.1)
       expect(new Set(codes).size).toBe(10);
       const symbols = new Set(codes.join('').replace(/-/g, ''));
       for (const code of codes) {
-        expect(code).toMatch(/^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
-        // 12 symbols from an alphabet of at most 32: ≤ 5 bits each, and the alphabet in use really is that large.
-        expect(code.replace(/-/g, '').length * Math.log2(32)).toBeGreaterThanOrEqual(50);
+        // An identifier group, then 12 secret symbols from an alphabet of at most 32: ≤ 5 bits
+        // each, and the alphabet in use really is that large.
+        expect(code).toMatch(/^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
+        expect(code.replace(/-/g, '').slice(4).length * Math.log2(32)).toBeGreaterThanOrEqual(50);
       }
       expect(symbols.size).toBeGreaterThan(20);
       expect(symbols.size).toBeLessThanOrEqual(32);
@@ -235,9 +236,9 @@ describe('TOTP enrolment and management (ASVS 6.3.3, 6.5.2, 6.5.3, 7.4.3, 7.5.1)
       expect(secondRow.secret_ciphertext.split('.')[0]).not.toBe(firstRow.secret_ciphertext.split('.')[0]);
       expect(decryptSecret(secondRow.secret_ciphertext, t.config.mfa.encryptionKey!, user.id)).toBe(second);
       await steadyStep(4);
-      expectValidation(await post(ENABLE, user.session.accessToken, { code: totp(first) }), 'code');
-      expectValidation(await post(ENABLE, user.session.accessToken, { code: totp(second, 2) }), 'code');
-      expectValidation(await post(ENABLE, user.session.accessToken, { code: totp(second, -2) }), 'code');
+      expectWrongCredential(await post(ENABLE, user.session.accessToken, { code: totp(first) }), 'code', 'code');
+      expectWrongCredential(await post(ENABLE, user.session.accessToken, { code: totp(second, 2) }), 'code', 'code');
+      expectWrongCredential(await post(ENABLE, user.session.accessToken, { code: totp(second, -2) }), 'code', 'code');
       expect((await post(ENABLE, user.session.accessToken, { code: totp(second, -1) })).statusCode).toBe(200);
       expect(await factorRows(user.id)).toEqual([expect.objectContaining({ status: 'active' })]);
     });
@@ -296,11 +297,11 @@ describe('TOTP enrolment and management (ASVS 6.3.3, 6.5.2, 6.5.3, 7.4.3, 7.5.1)
 
       expectValidation(await post(DISABLE, token, { code }), 'password');
       expectValidation(await post(DISABLE, token, { password: user.password }), 'code');
-      expectProblem(await post(DISABLE, token, { password: 'not the password, sorry', code }), 401);
-      expectValidation(await post(DISABLE, token, { password: user.password, code: wrongCode(user.secret) }), 'code');
+      expectWrongCredential(await post(DISABLE, token, { password: 'not the password, sorry', code }), 'password', 'password');
+      expectWrongCredential(await post(DISABLE, token, { password: user.password, code: wrongCode(user.secret) }), 'code', 'code');
       // An already used recovery code is refused like a wrong one, naming the body's field.
       const used = await post(DISABLE, token, { password: user.password, code: user.recoveryCodes[0] });
-      expectValidation(used, 'code');
+      expectWrongCredential(used, 'code', 'code');
       expect(used.json().errors.map((e: { field: string }) => e.field)).toEqual(['code']);
       expect(await factorRows(user.id)).toEqual([expect.objectContaining({ status: 'active' })]);
       expect((await whoami(other.accessToken)).statusCode).toBe(200);
@@ -337,7 +338,7 @@ describe('TOTP enrolment and management (ASVS 6.3.3, 6.5.2, 6.5.3, 7.4.3, 7.5.1)
       const token = user.session.accessToken;
       const before = await codeHashes(user.id);
       await steadyStep();
-      expectValidation(await post(RECOVERY_CODES, token, { code: wrongCode(user.secret) }), 'code');
+      expectWrongCredential(await post(RECOVERY_CODES, token, { code: wrongCode(user.secret) }), 'code', 'code');
       expectValidation(await post(RECOVERY_CODES, token, { code: user.recoveryCodes[0] }), 'code');
       expect(await codeHashes(user.id)).toEqual(before);
 
@@ -354,7 +355,7 @@ describe('TOTP enrolment and management (ASVS 6.3.3, 6.5.2, 6.5.3, 7.4.3, 7.5.1)
       expectProblem(await post(VERIFY, undefined, { mfaToken: first.json().mfaToken, recoveryCode: user.recoveryCodes[1] }), 401);
       await signInWithRecoveryCode(user, fresh[1]);
       // The TOTP step used to regenerate is spent like any other.
-      expectValidation(await post(RECOVERY_CODES, token, { code: totp(user.secret, 1) }));
+      expectWrongCredential(await post(RECOVERY_CODES, token, { code: totp(user.secret, 1) }), 'code', 'code');
 
       const notEnrolled = await signedIn();
       expectProblem(await post(RECOVERY_CODES, notEnrolled.session.accessToken, { code: '123456' }), 409);

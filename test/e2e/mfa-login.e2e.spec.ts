@@ -1,4 +1,5 @@
 import { decodeJwt } from 'jose';
+import { PasswordHasher } from '../../src/auth/passwords/password-hasher';
 import { bearer, createUser, type CreatedUser, em, login, loginTokens } from '../support/auth-helpers';
 import { extractToken, type SmtpSink, startSmtpSink } from '../support/smtp-sink';
 import { seedTotp } from '../support/mfa-helpers';
@@ -131,6 +132,10 @@ describe('MFA sign-in: login → mfaToken → /mfa/verify (ASVS 6.3.3, 6.4.3, 6.
       const audit = await auditOf(user.id, 'auth.mfa.verified');
       expect(audit).toHaveLength(2);
       expect(audit[0]).toMatchObject({ outcome: 'success', actor_id: user.id });
+      // 16.3.1: a sign-in completed by its second step is also the auth.login.succeeded of API.md, with its amr.
+      const succeeded = await auditOf(user.id, 'auth.login.succeeded');
+      expect(succeeded).toHaveLength(2);
+      expect(succeeded[0]).toMatchObject({ outcome: 'success', actor_id: user.id, details: expect.objectContaining({ amr: ['pwd', 'otp'], sessionId: claims.sid }) });
     });
 
     it('6.5.5: RFC 6238 — the previous and the next step are accepted, two steps away is refused', async () => {
@@ -190,6 +195,40 @@ describe('MFA sign-in: login → mfaToken → /mfa/verify (ASVS 6.3.3, 6.4.3, 6.
       expect(failures).toHaveLength(1);
       expect(failures[0].details).toEqual({ method: 'recovery_code', reason: 'wrong_code' });
       expect(JSON.stringify(failures)).not.toContain(first);
+    });
+
+    it('6.5.2: a recovery code is found by its identifier and checked with ONE hash — not one per code of the set; an unknown identifier costs the same one hash', async () => {
+      const user = await enrolledUser();
+      const hasher = t.app.get(PasswordHasher);
+      const token = await mfaToken(user);
+      const verifySpy = jest.spyOn(hasher, 'verify');
+      try {
+        // The last code of the set: the old path hashed every unused code to find it.
+        const res = await verify({ mfaToken: token, recoveryCode: user.recoveryCodes[9] });
+        expect(res.statusCode).toBe(200);
+        expect(verifySpy).toHaveBeenCalledTimes(1);
+        const identifiers = new Set(user.recoveryCodes.map((c) => c.slice(0, 4)));
+        const unknown = ['ZZZZ', 'YYYY', 'XXXX'].find((id) => !identifiers.has(id))!;
+        const next = await mfaToken(user);
+        verifySpy.mockClear();
+        expectProblem(await verify({ mfaToken: next, recoveryCode: `${unknown}-${user.recoveryCodes[0].slice(5)}` }), 401);
+        expect(verifySpy).toHaveBeenCalledTimes(1);
+      } finally {
+        verifySpy.mockRestore();
+      }
+    });
+
+    it('6.5.2: codes issued before identifiers (XXXX-XXXX-XXXX, stored without one) still work once, the old way, until the set is regenerated', async () => {
+      const user = await enrolledUser();
+      const hasher = t.app.get(PasswordHasher);
+      const legacy = ['ABCD-EFGH-JKMN', 'PQRS-TVWX-YZ01'];
+      for (const code of legacy) {
+        await em(t).execute('INSERT INTO recovery_codes (id, user_id, code_hash) VALUES (gen_random_uuid(), ?, ?)', [user.id, await hasher.hash(code)]);
+      }
+      const res = await verify({ mfaToken: await mfaToken(user), recoveryCode: 'pqrstvwxyz01' });
+      expect(res.statusCode).toBe(200);
+      expectProblem(await verify({ mfaToken: await mfaToken(user), recoveryCode: legacy[1] }), 401);
+      expect((await verify({ mfaToken: await mfaToken(user), recoveryCode: legacy[0] })).statusCode).toBe(200);
     });
 
     it('6.5.1: two sign-ins racing with the same recovery code — exactly one wins', async () => {

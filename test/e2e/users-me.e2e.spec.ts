@@ -1,5 +1,5 @@
 import { bearer, createUser, em, login, loginTokens } from '../support/auth-helpers';
-import { expectValidation, PROBLEM_JSON } from '../support/problem-assertions';
+import { expectValidation, expectWrongCredential, PROBLEM_JSON } from '../support/problem-assertions';
 import { createTestApp, type TestApp } from '../support/test-app';
 
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
@@ -131,11 +131,11 @@ describe('/users/me', () => {
   });
 
   describe('POST /me/password', () => {
-    it('a wrong or missing currentPassword is 400 naming currentPassword; nothing changes and the failure is audited', async () => {
+    it('a wrong currentPassword is 400 invalid-password (never 401), a missing one 400 validation, both naming currentPassword; nothing changes and the failure is audited', async () => {
       const user = await createUser(t);
       const { accessToken } = await loginTokens(t, user);
       const hash = await passwordHash(t, user.id);
-      expectValidation(await changePassword(t, accessToken, { currentPassword: 'definitely not it', newPassword: NEW_PASSWORD }), 'currentPassword');
+      expectWrongCredential(await changePassword(t, accessToken, { currentPassword: 'definitely not it', newPassword: NEW_PASSWORD }), 'password', 'currentPassword');
       expectValidation(await changePassword(t, accessToken, { newPassword: NEW_PASSWORD }), 'currentPassword');
       expect(await passwordHash(t, user.id)).toBe(hash);
       expect((await whoami(t, accessToken)).statusCode).toBe(200);
@@ -240,6 +240,7 @@ describe('/users/me/password and the lockout', () => {
       headers: bearer(tokens.accessToken),
       payload: { currentPassword: user.password, newPassword: 'another fine passphrase here' },
     });
-    expect(right.statusCode).toBe(400);
+    // Locked: even the right password answers as a wrong one (no lock oracle, never a 401).
+    expectWrongCredential(right, 'password', 'currentPassword');
   });
 });

@@ -41,3 +41,14 @@ export function expectValidation(res: LightMyRequestResponse, field?: string): R
   if (field !== undefined) expect(body.errors).toEqual(expect.arrayContaining([{ field, message: expect.any(String) }]));
   return body;
 }
+
+/**
+ * `res` is the 400 of a wrong current password or code on a signed-in route
+ * (urn:bastion:problem:invalid-password / invalid-code — never a 401, which a front end reads as
+ * "session gone"), naming the body's `field`. Returns the parsed body.
+ */
+export function expectWrongCredential(res: LightMyRequestResponse, kind: 'password' | 'code', field: string): Record<string, unknown> {
+  const body = expectProblem(res, 400, `urn:bastion:problem:invalid-${kind}`);
+  expect(body.errors).toEqual([{ field, message: expect.any(String) }]);
+  return body;
+}

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hkdfSync } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { safeEqual } from '../../common/crypto/safe-equal';
 import { hashSecret, hmac, randomSecret } from '../../common/crypto/secrets';
@@ -6,6 +6,14 @@ import { hashSecret, hmac, randomSecret } from '../../common/crypto/secrets';
 export const OAUTH_COOKIE = 'bastion_oauth';
 const COOKIE_PATH = '/api/v1/auth/google';
 export const OAUTH_FLOW_TTL_SECONDS = 600;
+
+// HKDF "info": the purpose this key is for, so the same secret could never sign anything else.
+export const OAUTH_STATE_KEY_INFO = 'bastion oauth state cookie v1';
+
+/** The cookie's HMAC key: HKDF-SHA256 of OAUTH_STATE_SECRET (never the JWT signing key), base64url. */
+export function oauthStateKey(secret: Buffer): string {
+  return Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), OAUTH_STATE_KEY_INFO, 32)).toString('base64url');
+}
 
 /**
  * Binds a started Google flow to the browser that started it: a random nonce in a short-lived,
@@ -15,8 +23,8 @@ export const OAUTH_FLOW_TTL_SECONDS = 600;
 export class BrowserBinding {
   private readonly key: string;
 
-  constructor(secretMaterial: string) {
-    this.key = createHash('sha256').update(`bastion-oauth-cookie:${secretMaterial}`).digest('hex');
+  constructor(stateSecret: Buffer) {
+    this.key = oauthStateKey(stateSecret);
   }
 
   /** Sets the cookie; returns the hash to store beside the state. */

@@ -3,10 +3,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AuditService } from '../../audit/audit.service';
 import { DomainError } from '../../common/problem/domain-error';
 import { AppConfig } from '../../config/app-config';
+import { MailService } from '../../mail/mail.service';
 import { DEFAULT_ROLE, grantRoles } from '../../users/user-roles';
 import { User, UserStatus } from '../../users/user.entity';
 import { EmailTokenPurpose } from '../email-tokens/email-token.entity';
 import { EmailTokenService } from '../email-tokens/email-token.service';
+import { TotpService } from '../mfa/totp.service';
+import { SessionService } from '../sessions/session.service';
 
 /** What Google's OpenID userinfo says (the profile's raw JSON). */
 export interface GoogleClaims {
@@ -21,8 +24,8 @@ const PROVIDER = 'google';
 
 /**
  * Who a Google identity is (API.md "Google account resolution"): a linked `sub` first; else a
- * verified local account with that email is linked; a pending (unverified) one is claimed — its
- * squatter's password wiped — since the mailbox owner wins; else a new user when registration is
+ * verified local account with that email is linked; an unverified one is claimed — its squatter's
+ * password, sessions, tokens and second factor wiped — since the mailbox owner wins; else a new user when registration is
  * open. The Workspace domain comes from the `hd` claim, never from the email's domain.
  */
 @Injectable()
@@ -31,6 +34,9 @@ export class GoogleAccountService {
     private readonly em: EntityManager,
     private readonly emailTokens: EmailTokenService,
     private readonly audit: AuditService,
+    private readonly totp: TotpService,
+    private readonly sessions: SessionService,
+    private readonly mail: MailService,
     @Inject(AppConfig) private readonly config: AppConfig,
   ) {}
 
@@ -63,12 +69,15 @@ export class GoogleAccountService {
         if (existing.status === UserStatus.Disabled) throw new DomainError('accountDisabled', 'This account is disabled');
         const claimed = !existing.emailVerified;
         if (claimed) {
+          // Nothing the squatter set up survives: password, links, second factor (their TOTP would
+          // otherwise guard the owner's account), and — below, before any new session — sessions.
           await tx.execute(
             `UPDATE users SET password_hash = NULL, email_verified = true, status = 'active', display_name = ?, updated_at = now() WHERE id = ?`,
             [displayName, existing.id],
           );
           await this.emailTokens.revokeAll(tx, existing.id, EmailTokenPurpose.VerifyEmail);
           await this.emailTokens.revokeAll(tx, existing.id, EmailTokenPurpose.ResetPassword);
+          await this.totp.remove(tx, existing.id);
         }
         await this.link(tx, sub, existing.id, email);
         return { userId: existing.id, event: 'auth.google.linked', claimed };
@@ -81,6 +90,7 @@ export class GoogleAccountService {
       await this.link(tx, sub, user.id, email);
       return { userId: user.id, event: 'user.created', claimed: false };
     });
+    if (outcome.claimed) await this.afterClaim(outcome.userId, email);
     await this.audit.record({
       type: outcome.event,
       outcome: 'success',
@@ -90,6 +100,20 @@ export class GoogleAccountService {
       details: { provider: PROVIDER, email, ...(outcome.claimed ? { claimedPendingAccount: true } : {}) },
     });
     return outcome.userId;
+  }
+
+  /** The squatter's sessions and refresh tokens end (on every instance) before the owner's first one starts. */
+  private async afterClaim(userId: string, email: string): Promise<void> {
+    const ended = await this.sessions.revokeAllOfUser(userId, 'account_claimed');
+    await this.audit.record({
+      type: 'account.claimed',
+      outcome: 'success',
+      actorId: userId,
+      targetType: 'User',
+      targetId: userId,
+      details: { provider: PROVIDER, sessionsEnded: ended.length, removed: ['password', 'sessions', 'mfa', 'email_links'] },
+    });
+    await this.mail.sendAccountClaimed(email);
   }
 
   private async link(tx: EntityManager, sub: string, userId: string, email: string): Promise<void> {

@@ -28,7 +28,9 @@ export class GoogleStrategy extends PassportStrategy(Strategy, 'google') {
     private readonly accounts: GoogleAccountService,
   ) {
     const google = config.google!;
-    const binding = new BrowserBinding(config.jwt.privateKeyPem ?? '');
+    // Fail closed: never sign the state cookie with a key derived from nothing.
+    if (!config.oauth.stateSecret) throw new Error('OAUTH_STATE_SECRET is not set (generated under DATA_DIR outside production)');
+    const binding = new BrowserBinding(config.oauth.stateSecret);
     super({
       clientID: google.clientId,
       clientSecret: google.clientSecret,

@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
-import { ApiConflictResponse, ApiExtraModels, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiConflictResponse, ApiExtraModels, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../../common/decorators/public.decorator';
 import { AuthThrottled } from '../../common/throttling/app-throttler.guard';
@@ -14,6 +14,10 @@ import { CookieSessionView, SignInModeQuery, TokenPairView } from './auth.dto';
 import { MfaVerifyGuard } from './mfa-verify.guard';
 import { MfaVerifyDto, RecoveryCodesView, TotpCodeDto, TotpDisableDto, TotpEnrolmentView, TotpSetupDto } from './mfa.dto';
 import { sendSignIn } from './session-cookie';
+
+// A wrong current credential on a signed-in route is never a 401 (that means "session gone").
+const WRONG_PASSWORD = 'A wrong password: 400 urn:bastion:problem:invalid-password';
+const WRONG_CODE = 'A wrong code: 400 urn:bastion:problem:invalid-code';
 
 @ApiTags('mfa')
 @ApiExtraModels(TokenPairView, CookieSessionView)
@@ -43,7 +47,8 @@ export class MfaController {
   @Post('totp/setup')
   @SignedIn()
   @HttpCode(200)
-  @ApiOkResponse({ type: TotpEnrolmentView, description: 'A pending secret; 401 on a wrong password' })
+  @ApiOkResponse({ type: TotpEnrolmentView, description: 'A pending secret' })
+  @ApiBadRequestResponse({ description: WRONG_PASSWORD })
   @ApiConflictResponse({ description: 'TOTP is already enabled' })
   setup(@CurrentPrincipal() principal: Principal, @Body() body: TotpSetupDto): Promise<TotpEnrolment> {
     return this.mfa.setup(principal, body.password);
@@ -53,6 +58,7 @@ export class MfaController {
   @SignedIn()
   @HttpCode(200)
   @ApiOkResponse({ type: RecoveryCodesView })
+  @ApiBadRequestResponse({ description: WRONG_CODE })
   @ApiConflictResponse({ description: 'Already enabled, or no pending setup' })
   async enable(@CurrentPrincipal() principal: Principal, @Body() body: TotpCodeDto): Promise<RecoveryCodesView> {
     return { recoveryCodes: await this.mfa.enable(principal, body.code) };
@@ -62,6 +68,7 @@ export class MfaController {
   @SignedIn()
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'TOTP and recovery codes removed; other sessions ended' })
+  @ApiBadRequestResponse({ description: `${WRONG_PASSWORD}; ${WRONG_CODE}` })
   disable(@CurrentPrincipal() principal: Principal, @Body() body: TotpDisableDto): Promise<void> {
     return this.mfa.disable(principal, body.password, body.code);
   }
@@ -70,6 +77,7 @@ export class MfaController {
   @SignedIn()
   @HttpCode(200)
   @ApiOkResponse({ type: RecoveryCodesView, description: 'A new set; the old one stops working' })
+  @ApiBadRequestResponse({ description: WRONG_CODE })
   async regenerate(@CurrentPrincipal() principal: Principal, @Body() body: TotpCodeDto): Promise<RecoveryCodesView> {
     return { recoveryCodes: await this.mfa.regenerateRecoveryCodes(principal, body.code) };
   }

@@ -1,9 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, Length, Matches, ValidateIf } from 'class-validator';
+import { RECOVERY_CODE_SHAPE } from '../mfa/recovery-codes';
 import { PASSWORD_INPUT_MAX } from './auth.dto';
 
 const SIX_DIGITS = /^\d{6}$/;
-const RECOVERY = /^[0-9A-Za-z]{4}-?[0-9A-Za-z]{4}-?[0-9A-Za-z]{4}$/;
+
 
 export class MfaVerifyDto {
   @ApiProperty({ description: 'From the login answer' })
@@ -17,10 +18,10 @@ export class MfaVerifyDto {
   @Matches(SIX_DIGITS, { message: 'must be 6 digits' })
   code?: string;
 
-  @ApiPropertyOptional({ description: 'A recovery code instead of a TOTP code', example: 'ABCD-EFGH-JKMN' })
+  @ApiPropertyOptional({ description: 'A recovery code instead of a TOTP code', example: 'A1B2-CDEF-GH3J-KMN4' })
   @ValidateIf((o: MfaVerifyDto) => o.code === undefined)
   @IsString()
-  @Matches(RECOVERY, { message: 'must look like XXXX-XXXX-XXXX' })
+  @Matches(RECOVERY_CODE_SHAPE, { message: 'must look like XXXX-XXXX-XXXX-XXXX' })
   recoveryCode?: string;
 }
 
@@ -48,7 +49,7 @@ export class TotpDisableDto {
 
   @ApiProperty({ description: 'A TOTP code or a recovery code' })
   @IsString()
-  @Matches(new RegExp(`${SIX_DIGITS.source}|${RECOVERY.source}`), { message: 'must be a 6-digit code or a recovery code' })
+  @Matches(new RegExp(`${SIX_DIGITS.source}|${RECOVERY_CODE_SHAPE.source}`), { message: 'must be a 6-digit code or a recovery code' })
   code!: string;
 }
 

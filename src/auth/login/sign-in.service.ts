@@ -16,7 +16,10 @@ export interface MfaRequired {
 export type SignInResult = TokenPair | CookieSession | MfaRequired;
 
 export interface SignInOptions {
-  /** The audit event type of a completed sign-in. */
+  /**
+   * The method's own audit event of a completed sign-in (`auth.mfa.verified`, `auth.google.login`),
+   * written beside the `auth.login.succeeded` that every completed sign-in gets.
+   */
   auditType?: string;
   /**
    * A password sign-in: refuse while the account is locked — checked again when the session or
@@ -50,7 +53,14 @@ export class SignInService {
       unlessSecondFactor: needsSecondFactor,
       // Written only without a pending second factor, so only a completed sign-in clears the count.
       resetFailures: options.lockout,
-      audit: { type: options.auditType ?? 'auth.login.succeeded', outcome: 'success', actorId: userId, targetType: 'User', targetId: userId, details: { amr, mode } },
+      audit: ['auth.login.succeeded', ...(options.auditType ? [options.auditType] : [])].map((type) => ({
+        type,
+        outcome: 'success' as const,
+        actorId: userId,
+        targetType: 'User',
+        targetId: userId,
+        details: { amr, mode },
+      })),
     });
     if (session) return session;
 

@@ -4,11 +4,11 @@ import { AuditService } from '../../audit/audit.service';
 import { validationFailed } from '../../common/http/validation.pipe';
 import { DomainError } from '../../common/problem/domain-error';
 import { User } from '../../users/user.entity';
-import { invalidCredentials } from '../login/password-login.service';
 import { LockoutService } from '../lockout/lockout.service';
 import { PasswordHasher } from '../passwords/password-hasher';
 import type { Principal } from '../principal/principal';
 import { signedInRecently } from '../principal/recent-sign-in';
+import { wrongCode, wrongPassword } from '../reauthentication-errors';
 import { SessionService } from '../sessions/session.service';
 import { RECOVERY_CODE_SHAPE, RecoveryCodes } from './recovery-codes';
 import { SecondFactorService } from './second-factor.service';
@@ -43,7 +43,7 @@ export class MfaManagementService {
   async enable(principal: Principal, code: string): Promise<string[]> {
     const result = await this.totp.enable(principal.userId, code);
     if (result === 'conflict') throw new DomainError('conflict', 'No pending TOTP enrolment (already enabled, or setup was not called)');
-    if (result === 'invalid') throw validationFailed([{ field: 'code', message: 'is not valid for the pending secret' }]);
+    if (result === 'invalid') throw wrongCode('code');
     await this.sessions.revokeAllOfUser(principal.userId, 'mfa_enabled', principal.sessionId);
     await this.audit.record({ type: 'auth.mfa.enabled', outcome: 'success', actorId: principal.userId, targetType: 'User', targetId: principal.userId, details: { method: 'totp' } });
     return result;
@@ -85,7 +85,7 @@ export class MfaManagementService {
     if (!password) throw validationFailed([{ field: 'password', message: 'is required' }]);
     if (this.lockout.isLocked(user) || !(await this.hasher.verify(user.passwordHash, password))) {
       await this.lockout.recordFailure(user.id);
-      throw invalidCredentials();
+      throw wrongPassword('password');
     }
     return user;
   }

@@ -44,13 +44,17 @@ export class TotpFactor {
 @Entity({ tableName: 'recovery_codes' })
 @Index({ properties: ['user', 'usedAt'] })
 export class RecoveryCode {
-  [OptionalProps]?: 'createdAt' | 'usedAt';
+  [OptionalProps]?: 'createdAt' | 'usedAt' | 'lookup';
 
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
 
   @ManyToOne({ entity: () => User, deleteRule: 'cascade' })
   user!: User;
+
+  /** The code's first group, unique within the user's set: the one row a use is checked against. Null for codes issued before identifiers (checked the old way until regenerated). */
+  @Property({ type: 'string', length: 4, nullable: true })
+  lookup?: string | null;
 
   @Property({ type: 'text', hidden: true })
   codeHash!: string;

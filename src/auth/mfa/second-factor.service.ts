@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { AuditService } from '../../audit/audit.service';
 import { DomainError } from '../../common/problem/domain-error';
 import { LockoutService } from '../lockout/lockout.service';
+import { wrongCode } from '../reauthentication-errors';
 import { MfaChallenges } from './mfa-challenges';
 import { RecoveryCodes } from './recovery-codes';
 import { TotpService } from './totp.service';
@@ -54,7 +55,7 @@ export class SecondFactorService {
   async verifyForUser(userId: string, factor: SecondFactor): Promise<void> {
     if (!(await this.check(userId, factor))) {
       await this.fail(userId, factor, 'wrong_code');
-      throw new DomainError('validation', 'The request is invalid', [{ field: 'code', message: 'is not valid' }]);
+      throw wrongCode('code');
     }
   }
 

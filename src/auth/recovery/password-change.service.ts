@@ -4,9 +4,12 @@ import { AuditService } from '../../audit/audit.service';
 import { validationFailed } from '../../common/http/validation.pipe';
 import { DomainError } from '../../common/problem/domain-error';
 import { User } from '../../users/user.entity';
+import { EmailTokenPurpose } from '../email-tokens/email-token.entity';
+import { EmailTokenService } from '../email-tokens/email-token.service';
 import { LockoutService } from '../lockout/lockout.service';
 import { PasswordHasher } from '../passwords/password-hasher';
 import { PasswordPolicy } from '../passwords/password-policy';
+import { wrongPassword } from '../reauthentication-errors';
 import type { Principal } from '../principal/principal';
 import { signedInRecently } from '../principal/recent-sign-in';
 import { SessionService } from '../sessions/session.service';
@@ -14,7 +17,7 @@ import { SessionService } from '../sessions/session.service';
 /**
  * A signed-in user changes their password: the current one is re-checked (or, for an account
  * without a password, a sign-in less than 5 minutes old is required), and every other session
- * ends (ASVS 7.4.3).
+ * ends (ASVS 7.4.3), and so does every outstanding reset link.
  */
 @Injectable()
 export class PasswordChangeService {
@@ -25,6 +28,7 @@ export class PasswordChangeService {
     private readonly sessions: SessionService,
     private readonly audit: AuditService,
     private readonly lockout: LockoutService,
+    private readonly emailTokens: EmailTokenService,
   ) {}
 
   async change(principal: Principal, currentPassword: string | undefined, newPassword: string): Promise<void> {
@@ -36,15 +40,19 @@ export class PasswordChangeService {
         // A wrong current password is a password guess like any other: it counts toward the lockout.
         await this.lockout.recordFailure(user.id);
         await this.audit.record({ type: 'auth.password.changed', outcome: 'failure', actorId: user.id, targetType: 'User', targetId: user.id, details: { reason: 'wrong_current_password' } });
-        throw validationFailed([{ field: 'currentPassword', message: 'is not correct' }]);
+        throw wrongPassword('currentPassword');
       }
     } else if (!signedInRecently(principal)) {
       throw new DomainError('forbidden', 'Sign in again (less than 5 minutes ago) to set a password');
     }
     const problems = await this.policy.check(newPassword, { email: user.email });
     if (problems.length) throw validationFailed(problems.map((message) => ({ field: 'newPassword', message })));
-    user.passwordHash = await this.hasher.hash(newPassword);
-    await em.flush();
+    const passwordHash = await this.hasher.hash(newPassword);
+    await em.transactional(async (tx) => {
+      await tx.execute('UPDATE users SET password_hash = ?, updated_at = now() WHERE id = ?', [passwordHash, user.id]);
+      // A reset link mailed before the change must not undo it.
+      await this.emailTokens.revokeAll(tx, user.id, EmailTokenPurpose.ResetPassword);
+    });
     const ended = await this.sessions.revokeAllOfUser(user.id, 'password_changed', principal.sessionId);
     await this.audit.record({ type: 'auth.password.changed', outcome: 'success', actorId: user.id, targetType: 'User', targetId: user.id, details: { otherSessionsEnded: ended.length } });
   }

@@ -50,6 +50,8 @@ export class PasswordResetService {
     const passwordHash = await this.hasher.hash(newPassword);
     const done = await em.transactional(async (tx) => {
       if ((await this.emailTokens.consume(tx, token, EmailTokenPurpose.ResetPassword)) !== user.id) return false;
+      // Any other reset link of the account (an admin's set-password mail included) dies with this one.
+      await this.emailTokens.revokeAll(tx, user.id, EmailTokenPurpose.ResetPassword);
       await tx.execute(
         `UPDATE users SET password_hash = ?, email_verified = true, updated_at = now(),
                 status = CASE WHEN status = 'pending' THEN 'active' ELSE status END WHERE id = ?`,

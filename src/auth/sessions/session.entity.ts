@@ -9,7 +9,7 @@ import { User } from '../../users/user.entity';
 @Entity({ tableName: 'sessions' })
 @Index({ properties: ['revokedAt'] })
 export class Session {
-  [OptionalProps]?: 'createdAt' | 'lastUsedAt' | 'cookieSecretHash' | 'revokedAt' | 'revokedReason' | 'ip' | 'userAgent';
+  [OptionalProps]?: 'createdAt' | 'lastUsedAt' | 'cookieSecretHash' | 'cookiePreviousHash' | 'cookieRotationSalt' | 'cookieRotatedAt' | 'revokedAt' | 'revokedReason' | 'ip' | 'userAgent';
 
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
@@ -43,6 +43,17 @@ export class Session {
   /** SHA-256 of the browser session secret (cookie mode only). */
   @Property({ type: 'string', length: 64, nullable: true, unique: true, hidden: true })
   cookieSecretHash?: string | null;
+
+  /** SHA-256 of the cookie secret before the last rotation: a sibling tab within the grace, or theft after it. */
+  @Property({ type: 'string', length: 64, nullable: true, unique: true, hidden: true })
+  cookiePreviousHash?: string | null;
+
+  /** Random per rotation; the current secret is HMAC(previous secret, salt), so only the previous secret's holder can derive it. */
+  @Property({ type: 'string', length: 64, nullable: true, hidden: true })
+  cookieRotationSalt?: string | null;
+
+  @Property({ type: 'timestamptz', nullable: true })
+  cookieRotatedAt?: Date | null;
 
   @Property({ type: 'timestamptz', nullable: true })
   revokedAt?: Date | null;

@@ -2,6 +2,7 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import { Inject, Injectable } from '@nestjs/common';
 import { type AuditRecord, AuditService } from '../../audit/audit.service';
 import { INVALID_TOKEN_CHALLENGE } from '../authentication.guard';
+import { safeEqual } from '../../common/crypto/safe-equal';
 import { hashSecret, hmac, randomSecret } from '../../common/crypto/secrets';
 import { requestMeta } from '../../common/http/request-meta';
 import { DomainError } from '../../common/problem/domain-error';
@@ -31,15 +32,16 @@ export interface StartConditions {
   unlessSecondFactor?: boolean;
   /** The sign-in is complete: clear the consecutive-failure count and any expired lock. */
   resetFailures?: boolean;
-  /** The security event of this sign-in, written only if the session is (its details get the `sessionId`). */
-  audit?: AuditRecord;
+  /** The security events of this sign-in, written only if the session is (their details get the `sessionId`). */
+  audit?: AuditRecord[];
 }
 
 const invalidRefresh = () => new DomainError('unauthenticated', 'The refresh token is invalid, expired or revoked', undefined, INVALID_TOKEN_CHALLENGE);
+const invalidCookie = () => new DomainError('unauthenticated', 'The session cookie is invalid, expired or revoked', undefined, INVALID_TOKEN_CHALLENGE);
 
 /**
  * Sessions: creation on every sign-in, refresh-token rotation with a grace window and reuse
- * detection, cookie-secret rotation, and revocation that reaches every instance.
+ * detection, cookie-secret rotation with the same grace and theft rules, and revocation that reaches every instance.
  */
 @Injectable()
 export class SessionService {
@@ -95,11 +97,11 @@ export class SessionService {
       parts.push(`refresh AS (INSERT INTO refresh_tokens (id, session_id, token_hash, created_at) SELECT gen_random_uuid(), session.id, ?, ? FROM session)`);
       params.push(hashSecret(secret), now);
     }
-    if (conditions.audit) {
-      const audit = this.audit.insertFrom('session', conditions.audit, { sessionId: 'id' });
-      parts.push(`audit AS (${audit.sql})`);
+    (conditions.audit ?? []).forEach((record, i) => {
+      const audit = this.audit.insertFrom('session', record, { sessionId: 'id' });
+      parts.push(`audit${i} AS (${audit.sql})`);
       params.push(...audit.params);
-    }
+    });
     const rows: { id: string }[] = await this.em.fork().execute(`WITH ${parts.join(',\n')} SELECT id FROM session`, params);
     if (!rows.length) return null;
     if (mode === 'cookie') return this.cookieSession(secret);
@@ -135,32 +137,60 @@ export class SessionService {
     });
     if (outcome.kind === 'invalid') throw invalidRefresh();
     if (outcome.kind === 'theft') {
-      this.afterRevoke([outcome.session.id]);
-      await this.audit.record({
-        type: 'auth.refresh.reuse_detected',
-        outcome: 'denied',
-        actorId: outcome.session.user_id,
-        targetType: 'Session',
-        targetId: outcome.session.id,
-        details: { reason: 'a rotated refresh token was presented after the grace window; the session was revoked' },
-      });
+      await this.afterTheft(outcome.session, 'a rotated refresh token was presented after the grace window; the session was revoked');
       throw invalidRefresh();
     }
     const s = outcome.session;
     return this.tokenPair(s.user_id, s.id, s.amr, Math.floor(new Date(s.auth_time).getTime() / 1000), next);
   }
 
-  /** Cookie mode refresh: a new secret for the same session; the old one stops working. */
-  async rotateCookie(sessionId: string): Promise<CookieSession> {
-    const secret = randomSecret();
-    const em = this.em.fork();
-    await em.transactional(async (tx) => {
-      const updated = await tx.execute('UPDATE sessions SET cookie_secret_hash = ?, last_used_at = now() WHERE id = ? AND revoked_at IS NULL RETURNING id', [hashSecret(secret), sessionId]);
-      if (!updated.length) throw invalidRefresh();
-      await this.feed.publish(tx, { type: 'session.rotated', sessionId });
+  /**
+   * Cookie mode refresh, with the rules of refresh tokens: the swap happens under the row lock and
+   * only from the current secret (compare-and-swap). The successor is derived from the old secret
+   * and a per-rotation salt, so a second tab presenting the old secret less than 10 s after the
+   * rotation gets the same successor — both tabs end up holding one cookie — while nothing but a
+   * hash is stored. The old secret presented after that is theft: the session is revoked.
+   */
+  async rotateCookie(secret: string, csrfToken: string | undefined): Promise<CookieSession> {
+    const hash = hashSecret(secret);
+    const outcome = await this.em.fork().transactional(async (tx) => {
+      const rows: (SessionRow & { cookie_secret_hash: string; cookie_rotated_at: Date | null; cookie_rotation_salt: string | null })[] = await tx.execute(
+        `SELECT id, user_id, expires_at, last_used_at, revoked_at, cookie_secret_hash, cookie_rotated_at, cookie_rotation_salt
+           FROM sessions WHERE cookie_secret_hash = ? OR cookie_previous_hash = ? FOR UPDATE`,
+        [hash, hash],
+      );
+      const row = rows[0];
+      if (!row || !this.isUsable(row)) return { kind: 'invalid' as const };
+      // A cookie-authenticated POST: same CSRF rule as every other unsafe request.
+      if (!csrfToken || !safeEqual(csrfToken, this.csrfTokenFor(secret))) throw new DomainError('forbidden', 'A valid X-CSRF-Token header is required for this request');
+      if (row.cookie_secret_hash === hash) {
+        const salt = randomSecret();
+        const next = hmac(secret, salt);
+        await tx.execute(
+          `UPDATE sessions SET cookie_secret_hash = ?, cookie_previous_hash = ?, cookie_rotation_salt = ?, cookie_rotated_at = now(), last_used_at = now()
+            WHERE id = ? AND cookie_secret_hash = ?`,
+          [hashSecret(next), hash, salt, row.id, hash],
+        );
+        await this.feed.publish(tx, { type: 'session.rotated', sessionId: row.id });
+        return { kind: 'rotated' as const, session: row, next };
+      }
+      if (!row.cookie_rotated_at || !row.cookie_rotation_salt || Date.now() - new Date(row.cookie_rotated_at).getTime() > REFRESH_GRACE_MS) {
+        await this.revokeWithin(tx, [row.id], 'cookie_reuse');
+        return { kind: 'theft' as const, session: row };
+      }
+      // The sibling tab: the successor the first tab got, if it is still the current secret.
+      const next = hmac(secret, row.cookie_rotation_salt);
+      if (hashSecret(next) !== row.cookie_secret_hash) return { kind: 'invalid' as const };
+      await tx.execute('UPDATE sessions SET last_used_at = now() WHERE id = ?', [row.id]);
+      return { kind: 'sibling' as const, session: row, next };
     });
-    this.feed.applyLocally({ type: 'session.rotated', sessionId });
-    return this.cookieSession(secret);
+    if (outcome.kind === 'invalid') throw invalidCookie();
+    if (outcome.kind === 'theft') {
+      await this.afterTheft(outcome.session, 'a rotated session cookie was presented after the grace window; the session was revoked');
+      throw invalidCookie();
+    }
+    if (outcome.kind === 'rotated') this.feed.applyLocally({ type: 'session.rotated', sessionId: outcome.session.id });
+    return this.cookieSession(outcome.next);
   }
 
   /** Revokes sessions (only those still live); returns the ids that were revoked now. */
@@ -202,6 +232,11 @@ export class SessionService {
     const ids = rows.map((r) => r.id);
     if (ids.length) await this.feed.publish(tx, { type: 'sessions.revoked', sessionIds: ids });
     return ids;
+  }
+
+  private async afterTheft(session: Pick<SessionRow, 'id' | 'user_id'>, reason: string): Promise<void> {
+    this.afterRevoke([session.id]);
+    await this.audit.record({ type: 'auth.refresh.reuse_detected', outcome: 'denied', actorId: session.user_id, targetType: 'Session', targetId: session.id, details: { reason } });
   }
 
   /** The NOTIFY reaches other instances on commit; this one applies it at once. */

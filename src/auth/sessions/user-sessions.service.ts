@@ -1,11 +1,8 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '../../audit/audit.service';
-import { INVALID_TOKEN_CHALLENGE } from '../authentication.guard';
-import { safeEqual } from '../../common/crypto/safe-equal';
 import { DomainError } from '../../common/problem/domain-error';
 import type { Principal } from '../principal/principal';
-import { CookieSessions } from './cookie-sessions';
 import type { CookieSession, TokenPair } from './session-credentials';
 import { Session } from './session.entity';
 import { SessionService } from './session.service';
@@ -42,22 +39,13 @@ export class UserSessionsService {
   constructor(
     private readonly em: EntityManager,
     private readonly sessions: SessionService,
-    private readonly cookies: CookieSessions,
     private readonly audit: AuditService,
   ) {}
 
   async refresh(request: RefreshRequest): Promise<TokenPair | CookieSession> {
     if (request.refreshToken) return this.sessions.refresh(request.refreshToken);
     if (!request.cookieSecret) throw new DomainError('validation', 'The request is invalid', [{ field: 'refreshToken', message: 'is required unless a session cookie is sent' }]);
-    const credential = await this.cookies.authenticate(request.cookieSecret);
-    if (!credential) {
-      throw new DomainError('unauthenticated', 'The session cookie is invalid, expired or revoked', undefined, INVALID_TOKEN_CHALLENGE);
-    }
-    // A cookie-authenticated POST: same CSRF rule as every other unsafe request.
-    if (!request.csrfToken || !safeEqual(request.csrfToken, credential.csrfToken)) {
-      throw new DomainError('forbidden', 'A valid X-CSRF-Token header is required for this request');
-    }
-    return this.sessions.rotateCookie(credential.sessionId);
+    return this.sessions.rotateCookie(request.cookieSecret, request.csrfToken);
   }
 
   async logout(principal: Principal): Promise<void> {

@@ -7,6 +7,10 @@ import { type FieldError, ProblemType } from './problem-details';
 export const DOMAIN_ERRORS = {
   validation: { status: 400, type: ProblemType.validation, title: 'Validation failed' },
   badRequest: { status: 400, type: ProblemType.blank, title: 'Bad Request' },
+  // A wrong current password or code on a signed-in route: 400, never 401, which a front end
+  // reads as "your session is gone".
+  invalidPassword: { status: 400, type: ProblemType.invalidPassword, title: 'Invalid password' },
+  invalidCode: { status: 400, type: ProblemType.invalidCode, title: 'Invalid code' },
   unauthenticated: { status: 401, type: ProblemType.blank, title: 'Unauthorized' },
   invalidCredentials: { status: 401, type: ProblemType.blank, title: 'Invalid credentials' },
   forbidden: { status: 403, type: ProblemType.blank, title: 'Forbidden' },

@@ -23,6 +23,8 @@ export const ProblemType = {
   accountDisabled: 'urn:bastion:problem:account-disabled',
   versionConflict: 'urn:bastion:problem:version-conflict',
   rateLimited: 'urn:bastion:problem:rate-limited',
+  invalidPassword: 'urn:bastion:problem:invalid-password',
+  invalidCode: 'urn:bastion:problem:invalid-code',
 } as const;
 
 const TITLES: Record<number, string> = {

@@ -4,11 +4,12 @@ import { DomainError } from '../problem/domain-error';
 
 export const AUTH_THROTTLED = 'bastion:auth-throttled';
 
-/** Marks a credential route (login, register, password, verification, refresh, MFA): it also gets THROTTLE_AUTH_LIMIT. */
+/** Marks a credential route (login, register, password, verification, refresh, MFA): it also draws on the one THROTTLE_AUTH_LIMIT budget all of them share. */
 export const AuthThrottled = () => SetMetadata(AUTH_THROTTLED, true);
 
 /**
- * THROTTLE_LIMIT per client IP on every route, THROTTLE_AUTH_LIMIT on top for credential routes.
+ * THROTTLE_LIMIT per client IP and route on every route; on top, THROTTLE_AUTH_LIMIT per client IP
+ * shared by all credential routes together.
  * A refusal is a 429 problem with a plain `Retry-After` (the library only sends
  * `Retry-After-<name>` for named throttlers).
  */

@@ -1,4 +1,5 @@
-import { Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { type ExecutionContext, Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { createHash } from 'node:crypto';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { Counter } from 'prom-client';
 import { AppConfig } from '../../config/app-config';
@@ -7,6 +8,8 @@ import { MetricsService } from '../../metrics/metrics.service';
 import { RedisConnection, RedisModule } from '../../redis/redis.module';
 import { AppThrottlerGuard } from './app-throttler.guard';
 import { ResilientThrottlerStorage } from './resilient-throttler-storage';
+
+const sharedAcrossRoutes = (_context: ExecutionContext, tracker: string, name: string): string => createHash('sha256').update(`${name}-${tracker}`).digest('hex');
 
 @Injectable()
 class ThrottlerStorageProvider implements OnApplicationShutdown {
@@ -37,7 +40,9 @@ class ThrottlerStorageModule {}
       useFactory: (config: AppConfig, provider: ThrottlerStorageProvider) => ({
         throttlers: [
           { name: 'default', ttl: config.throttle.ttlSeconds * 1000, limit: config.throttle.limit },
-          { name: 'auth', ttl: config.throttle.ttlSeconds * 1000, limit: config.throttle.authLimit },
+          // One budget per client IP across every credential route (the library keys each route
+          // apart by default, which would give an attacker THROTTLE_AUTH_LIMIT per route).
+          { name: 'auth', ttl: config.throttle.ttlSeconds * 1000, limit: config.throttle.authLimit, generateKey: sharedAcrossRoutes },
         ],
         storage: provider.storage,
       }),
