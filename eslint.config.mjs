@@ -1,6 +1,69 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/**
+ * Module edges (docs/architecture.md): which folder of src/ may import which. A crossed edge fails
+ * `npm run lint`. The lists are the edges that hold today: shrink them, never grow them without
+ * changing the architecture page in the same commit.
+ */
+const UP = '^(\\./|(\\.\\./)+)'; // a relative import: from src/ itself, or up out of a folder of src/
+const leaves = (modules) => `${UP}(${modules.join('|')})(/|$)`;
+const only = (module, allowed) => `${UP}${module}/(?!(${allowed.join('|')})$)`;
+const edge = (regex, message) => ({ regex, message });
+
+/** What auth/ offers the rest of the app: its module, what AuthModule exports, and their types. */
+const AUTH_PUBLIC = [
+  'auth\\.module',
+  'authentication\\.guard',
+  'principal/(principal|principal-cache|current-principal\\.decorator)',
+  'passwords/(password-hasher|password-policy)',
+  'sessions/(session\\.service|user-sessions\\.service)',
+  'mfa/mfa-management\\.service',
+  'lockout/lockout\\.service',
+  'email-tokens/(email-token\\.service|email-token\\.entity)',
+  'recovery/password-change\\.service',
+  'http/auth\\.dto',
+];
+const NO_OLD_CHANGE_FEED = edge('(^|/)auth/change-feed(/|$)', 'The change feed is database infrastructure: src/database/change-feed.');
+const AUTH_INTERNALS = edge(only('auth', AUTH_PUBLIC), 'Use what auth/ exports (AuthModule and its exported services; see AUTH_PUBLIC), not its internals.');
+const FEATURES = ['auth', 'policies', 'users', 'documents', 'departments', 'audit'];
+
+const moduleEdges = [
+  // Infrastructure knows no feature. database/entities.ts is the ORM's list of every entity.
+  { files: ['src/{common,config,database,mail,metrics,redis,health}/**/*.ts'], ignores: ['src/database/entities.ts'],
+    patterns: [edge(leaves(FEATURES), 'Infrastructure (common, config, database, mail, metrics, redis, health) imports no feature module.')] },
+  // The policy engine knows no business module: they register subject loaders with it.
+  { files: ['src/policies/**/*.ts'],
+    patterns: [
+      edge(leaves(['users', 'documents', 'departments']), 'policies/ imports no business module: register a subject loader (SubjectRecords) from the module instead.'),
+      edge(only('auth', ['auth\\.module', 'principal/principal', 'principal/principal-cache']), 'policies/ uses only AuthModule and the principal from auth/.'),
+    ] },
+  { files: ['src/auth/**/*.ts'],
+    patterns: [
+      edge(leaves(['documents', 'departments']), 'auth/ imports no business module but users/ (the account it signs in).'),
+      edge(only('users', ['user\\.entity', 'user-roles']), 'auth/ uses only the User entity and user-roles from users/.'),
+      edge(only('policies', ['check-policy\\.decorator', 'subject-records']), 'auth/ uses only the route decorators and SubjectRecords from policies/.'),
+    ] },
+  { files: ['src/users/**/*.ts'],
+    patterns: [
+      edge(leaves(['documents']), 'users/ does not import documents/.'),
+      edge(only('departments', ['department\\.entity']), 'users/ uses only the Department entity (the relation) from departments/.'),
+      AUTH_INTERNALS,
+    ] },
+  { files: ['src/departments/**/*.ts'],
+    patterns: [edge(leaves(['auth', 'users', 'documents']), 'departments/ imports no other business module and nothing of auth/.')] },
+  { files: ['src/documents/**/*.ts'],
+    patterns: [
+      edge(leaves(['auth']), 'documents/ imports nothing of auth/: the principal reaches it through policies/.'),
+      edge(only('users', ['user\\.entity']), 'documents/ uses only the User entity (the relation) from users/.'),
+      edge(only('departments', ['department\\.entity']), 'documents/ uses only the Department entity (the relation) from departments/.'),
+    ] },
+  { files: ['src/audit/**/*.ts'],
+    patterns: [edge(leaves(['auth', 'users', 'documents', 'departments']), 'audit/ imports no business module and nothing of auth/.')] },
+  // Everything else in src/ (the composition root, future modules) goes through auth's public surface.
+  { files: ['src/*.ts', 'src/!(auth|users|policies|common|config|database|mail|metrics|redis|health|departments|documents|audit)/**/*.ts'], patterns: [AUTH_INTERNALS] },
+].map(({ patterns, ...block }) => ({ ...block, rules: { 'no-restricted-imports': ['error', { patterns: [NO_OLD_CHANGE_FEED, ...patterns] }] } }));
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'coverage/', '.data/', 'migrations/.snapshot-*.json'] },
   js.configs.recommended,
@@ -11,8 +74,10 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-explicit-any': 'error',
       'no-console': 'error',
+      'no-restricted-imports': ['error', { patterns: [NO_OLD_CHANGE_FEED] }],
     },
   },
+  ...moduleEdges,
   {
     files: ['**/*.js', '**/*.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly', console: 'readonly' } },
