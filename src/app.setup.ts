@@ -11,6 +11,8 @@ import { randomUUID } from 'node:crypto';
 import { AppValidationPipe } from './common/http/validation.pipe';
 import { setupOpenApi } from './common/http/openapi';
 import { requestIdOf } from './common/http/request-id';
+import { ROOT_LOGGER } from './common/logging/logging.module';
+import { attachRequestLog } from './common/logging/request-log';
 import { ProblemDetailsFilter } from './common/problem/problem-details.filter';
 import { problem, PROBLEM_CONTENT_TYPE } from './common/problem/problem-details';
 import { sendProblem } from './common/problem/problem-response';
@@ -96,6 +98,7 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
   });
   fastify.server.on('checkExpectation', onUnmetExpectation);
   app.get(MetricsService).attach(fastify);
+  attachRequestLog(fastify, app.get(ROOT_LOGGER));
   registerRequestContext(app);
 
   await app.register(fastifyHelmet, {

@@ -1,12 +1,25 @@
-/** Keys whose values are never written to a log line, at any depth. */
+/** Names whose values are never written to a log line or an audit record. */
 const SECRET_KEY = /password|passwd|token|secret|authorization|cookie|credential|api[-_]?key|hash|^(code|otp|recovery_?codes?|state)$/i;
 const MAX_DEPTH = 6;
 
 export const REDACTED = '[redacted]';
 
+/**
+ * The secret-named fields pino's compiled `redact` removes from every log object, at the top level
+ * and one level down (`{ body: { password } }`). Objects that can nest deeper — errors and audit
+ * details — go through `redactSecrets` once, where they are logged or stored.
+ */
+const SECRET_FIELDS = [
+  'password', 'newPassword', 'currentPassword', 'passwordHash', 'hash',
+  'token', 'accessToken', 'refreshToken', 'idToken', 'csrfToken',
+  'secret', 'clientSecret', 'totpSecret', 'authorization', 'cookie', '"set-cookie"', '"x-csrf-token"', 'credential', 'apiKey',
+  'code', 'otp', 'recoveryCode', 'recoveryCodes', 'state',
+];
+export const REDACT_PATHS = SECRET_FIELDS.flatMap((field) => (field.startsWith('"') ? [`[${field}]`, `*[${field}]`] : [field, `*.${field}`]));
+
+/** A copy of `value` with every secret-named field replaced, at any depth (errors included). */
 export function redactSecrets<T>(value: T, depth = 0): T {
   if (value === null || typeof value !== 'object' || depth > MAX_DEPTH) return value;
-  if (value instanceof Error) return value;
   if (Array.isArray(value)) return value.map((v) => redactSecrets(v, depth + 1)) as T;
   const out: Record<string, unknown> = {};
   for (const [key, inner] of Object.entries(value)) {
