@@ -5,9 +5,11 @@ const MAX_DEPTH = 6;
 export const REDACTED = '[redacted]';
 
 /**
- * The secret-named fields pino's compiled `redact` removes from every log object, at the top level
- * and one level down (`{ body: { password } }`). Objects that can nest deeper — errors and audit
- * details — go through `redactSecrets` once, where they are logged or stored.
+ * The secret-named fields pino's `redact` removes from log objects: at the top level, and inside
+ * the containers a request's secrets would come in (`{ body: { password } }`, `{ headers: { cookie } }`).
+ * A path costs only when its first key is in the logged object; wildcard-first paths (`*.password`)
+ * would walk every key of every line. Objects that can nest deeper — errors and audit details —
+ * go through `redactSecrets` once, where they are logged or stored.
  */
 const SECRET_FIELDS = [
   'password', 'newPassword', 'currentPassword', 'passwordHash', 'hash',
@@ -15,7 +17,11 @@ const SECRET_FIELDS = [
   'secret', 'clientSecret', 'totpSecret', 'authorization', 'cookie', '"set-cookie"', '"x-csrf-token"', 'credential', 'apiKey',
   'code', 'otp', 'recoveryCode', 'recoveryCodes', 'state',
 ];
-export const REDACT_PATHS = SECRET_FIELDS.flatMap((field) => (field.startsWith('"') ? [`[${field}]`, `*[${field}]`] : [field, `*.${field}`]));
+const CONTAINERS = ['body', 'query', 'params', 'headers'];
+export const REDACT_PATHS = SECRET_FIELDS.flatMap((field) => {
+  const key = field.startsWith('"') ? `[${field}]` : `.${field}`;
+  return [key.startsWith('.') ? field : key, ...CONTAINERS.map((container) => `${container}${key}`)];
+});
 
 /** A copy of `value` with every secret-named field replaced, at any depth (errors included). */
 export function redactSecrets<T>(value: T, depth = 0): T {
