@@ -5,8 +5,9 @@ import { AppConfig } from '../../config/app-config';
 import { createRootLogger } from './root-logger';
 
 /**
- * Where log lines go: stdout, written asynchronously (lines produced while a write is in flight
- * go out together in the next one; pino flushes on exit); tests capture them instead.
+ * Where log lines go: stdout, written asynchronously in batches of 4 KiB or every 250 ms, whichever
+ * comes first (a write call per line was a tenth of a cheap request's cost; pino flushes what is
+ * left when the process exits); tests capture them instead.
  */
 export const LOG_DESTINATION = Symbol('LOG_DESTINATION');
 /** The process's pino logger (request lines are written with it: request-log.ts). */
@@ -15,7 +16,7 @@ export const ROOT_LOGGER = Symbol('ROOT_LOGGER');
 @Global()
 @Module({
   providers: [
-    { provide: LOG_DESTINATION, useFactory: (): DestinationStream => pino.destination({ dest: 1, sync: false }) },
+    { provide: LOG_DESTINATION, useFactory: (): DestinationStream => pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: 250 }) },
     {
       provide: ROOT_LOGGER,
       inject: [AppConfig, LOG_DESTINATION],

@@ -4,7 +4,7 @@
 // generator's process), with memory and CPU time sampled.
 const { spawn, execFileSync } = require('node:child_process');
 const { generateKeyPairSync, randomBytes } = require('node:crypto');
-const { createWriteStream, existsSync, mkdirSync, readFileSync } = require('node:fs');
+const { closeSync, existsSync, mkdirSync, openSync, readFileSync } = require('node:fs');
 const net = require('node:net');
 const { dirname, join } = require('node:path');
 const { setInterval, clearInterval } = require('node:timers');
@@ -160,25 +160,19 @@ function cpuSeconds(pid) {
 
 /**
  * Runs `node <nodeArgs> <script>` on `port` and waits until `readyPath` answers 200. Its output
- * goes to `logFile`; error-level lines (pino level ≥ 50) are counted for the report.
+ * goes straight to `logFile` (a file, as a log collector would take it: through a pipe read by
+ * this busy load generator, the server would wait on the pipe); error-level lines (pino level ≥ 50)
+ * are counted from it for the report.
  */
 async function launch({ script, nodeArgs, env, port, readyPath, logFile }) {
   const childEnv = { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), ...env };
-  const child = spawn(process.execPath, ['-r', join(__dirname, 'exit-with-parent.js'), ...nodeArgs, script], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   mkdirSync(dirname(logFile), { recursive: true });
-  const log = createWriteStream(logFile);
-  const tail = [];
-  let errorLines = 0;
-  const onOutput = (chunk) => {
-    log.write(chunk);
-    for (const line of chunk.toString().split('\n').filter(Boolean)) {
-      tail.push(line);
-      if (tail.length > 40) tail.shift();
-      if (/"level":\s*(50|60)\b/.test(line)) errorLines++;
-    }
-  };
-  child.stdout.on('data', onOutput);
-  child.stderr.on('data', onOutput);
+  const out = openSync(logFile, 'w');
+  const child = spawn(process.execPath, ['-r', join(__dirname, 'exit-with-parent.js'), ...nodeArgs, script], { cwd: ROOT, env: childEnv, stdio: ['ignore', out, out] });
+  closeSync(out);
+  const lines = () => readFileSync(logFile, 'utf8').split('\n').filter(Boolean);
+  const tail = () => lines().slice(-40);
+  const errorLines = () => lines().filter((line) => /"level":\s*(50|60)\b/.test(line)).length;
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   let exit = null;
   exited.then((e) => (exit = e));
@@ -191,10 +185,10 @@ async function launch({ script, nodeArgs, env, port, readyPath, logFile }) {
   const baseUrl = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 120_000;
   for (;;) {
-    if (exit) throw new Error(`${script} exited during start-up (${JSON.stringify(exit)}):\n${tail.join('\n')}`);
+    if (exit) throw new Error(`${script} exited during start-up (${JSON.stringify(exit)}):\n${tail().join('\n')}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`${script} was not ready within 120 s:\n${tail.join('\n')}`);
+      throw new Error(`${script} was not ready within 120 s:\n${tail().join('\n')}`);
     }
     const ok = await globalThis
       .fetch(`${baseUrl}${readyPath}`)
@@ -210,8 +204,8 @@ async function launch({ script, nodeArgs, env, port, readyPath, logFile }) {
     /** VmRSS now, in KiB (0 once the process is gone). */
     rssKiB: () => readStatus(child.pid).rssKiB,
     cpuSeconds: () => cpuSeconds(child.pid),
-    errorLines: () => errorLines,
-    tail: () => tail.slice(),
+    errorLines,
+    tail,
     memory: () => {
       const now = readStatus(child.pid);
       peakRssKiB = Math.max(peakRssKiB, now.rssKiB);
@@ -234,7 +228,6 @@ async function launch({ script, nodeArgs, env, port, readyPath, logFile }) {
         await exited;
       }
     }
-    await new Promise((resolve) => log.end(resolve));
     return exited;
   }
 }
