@@ -1,5 +1,4 @@
 import fastifyCookie from '@fastify/cookie';
-import fastifyHelmet from '@fastify/helmet';
 import { type EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { Logger as NestLogger } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -11,6 +10,9 @@ import { randomUUID } from 'node:crypto';
 import { AppValidationPipe } from './common/http/validation.pipe';
 import { setupOpenApi } from './common/http/openapi';
 import { requestIdOf } from './common/http/request-id';
+import { securityHeaders } from './common/http/security-headers';
+import { ROOT_LOGGER } from './common/logging/logging.module';
+import { attachRequestLog } from './common/logging/request-log';
 import { ProblemDetailsFilter } from './common/problem/problem-details.filter';
 import { problem, PROBLEM_CONTENT_TYPE } from './common/problem/problem-details';
 import { sendProblem } from './common/problem/problem-response';
@@ -83,8 +85,10 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
   app.useLogger(app.get(Logger));
   app.flushLogs();
   const fastify = app.getHttpAdapter().getInstance();
+  const headers = securityHeaders();
 
   fastify.addHook('onRequest', (request, reply, done) => {
+    reply.headers(headers);
     reply.header('x-request-id', request.id);
     // While shutting down, a keep-alive connection is closed after the response it carries, so
     // the server can finish closing once in-flight requests are done.
@@ -96,20 +100,9 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
   });
   fastify.server.on('checkExpectation', onUnmetExpectation);
   app.get(MetricsService).attach(fastify);
+  attachRequestLog(fastify, app.get(ROOT_LOGGER));
   registerRequestContext(app);
 
-  await app.register(fastifyHelmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        frameAncestors: ["'none'"],
-      },
-    },
-    hsts: { maxAge: 31536000, includeSubDomains: true },
-  });
   await app.register(fastifyCookie);
   if (config.cors.origins.length) {
     app.enableCors({

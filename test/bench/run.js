@@ -1,22 +1,24 @@
 'use strict';
-// npm run bench: load benchmarks of the production build. Every figure is a ratio to something
-// measured in the same run (the /health/live baseline, the Argon2 bound), so that runs on
-// different machines and days compare. See test/bench/README.md.
+// npm run bench: load benchmarks of the production build, run with its defaults. Every figure is a
+// ratio to something measured in the same run (a bare NestJS + Fastify app in alternating rounds,
+// the Argon2 bound), so that runs on different machines and days compare. See test/bench/README.md.
 const os = require('node:os');
 const { join } = require('node:path');
 const { setTimeout } = require('node:timers');
 const { setTimeout: sleep } = require('node:timers/promises');
 const { loginRequests, refreshRequests } = require('./lib/auth-requests');
-const { ROOT, createDatabase, reachableRedis, startServer } = require('./lib/environment');
+const { ROOT, createDatabase, reachableRedis, startBareApp, startServer } = require('./lib/environment');
 const { argon2Bound, authorizationCost, documentView, naiveList } = require('./lib/in-process');
 const { measure, probe, stopAll } = require('./lib/load');
 const { judge, markdownTable, textTable, write } = require('./lib/report');
+const { alternate, summarizeRounds } = require('./lib/rounds');
 const { ADMIN, login: signIn, preflight, seed } = require('./lib/seed');
 const { errors5xx, eventLoopLag, scrape } = require('./lib/server-metrics');
 const { judgeSoak, soak, stopSoak } = require('./lib/soak');
 
 const SECONDS = Number(process.env.BENCH_SECONDS || 8);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS || 2);
+const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
 // The load soak of issue 7 (two instances, mixed load) runs last; 0 leaves it out.
 const SOAK_SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? 120);
 const CONNECTIONS = {
@@ -26,11 +28,10 @@ const CONNECTIONS = {
   list: 4,
   // Argon2 dominates a login; a few connections per core keep the hashing threads busy.
   login: 8,
-  refresh: 8,
   storm: 16,
 };
 const RESULTS_DIR = join(ROOT, 'bench-results');
-const TIME_LIMIT_MS = 10 * 60_000 + (SOAK_SECONDS > 0 ? SOAK_SECONDS * 1000 + 2 * 60_000 : 0);
+const TIME_LIMIT_MS = 15 * 60_000 + (SOAK_SECONDS > 0 ? SOAK_SECONDS * 1000 + 2 * 60_000 : 0);
 
 const log = (line) => process.stderr.write(`[bench] ${line}\n`);
 const cleanups = [];
@@ -76,29 +77,53 @@ async function main() {
   const server = await startServer({ databaseUrl: database.url, redisUrl, admin: ADMIN, logFile: join(RESULTS_DIR, 'server.log'), cpuProfileDir });
   cleanups.push(['server', () => server.stop()]);
   log(`server pid ${server.pid} ready at ${server.baseUrl} (Redis: ${redisUrl ? 'yes' : 'no'})`);
+  const bare = await startBareApp({ logFile: join(RESULTS_DIR, 'bare-app.log') });
+  cleanups.push(['bare app', () => bare.stop()]);
+  log(`bare NestJS + Fastify app pid ${bare.pid} ready at ${bare.baseUrl}`);
 
   const data = await seed(server.baseUrl, database.url);
   log(`seeded ${data.documents} documents in ${data.seedSeconds.toFixed(1)} s`);
   await preflight(server.baseUrl, data);
   const { baseUrl } = server;
   const scenarios = {};
+  const once = async (label, options) => ({
+    label,
+    ...(await measure({ baseUrl, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, target: server, ...options })),
+    rssKiB: server.memory().rssKiB,
+  });
   const run = async (key, label, options) => {
     log(`${label}: ${WARMUP_SECONDS} s warm-up + ${SECONDS} s`);
-    scenarios[key] = { label, ...(await measure({ baseUrl, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, ...options })), rssKiB: server.memory().rssKiB };
+    scenarios[key] = await once(label, options);
     return scenarios[key];
   };
+  const bareRun = () => once('bare NestJS + Fastify GET /health/live', { baseUrl: bare.baseUrl, path: '/health/live', connections: CONNECTIONS.cheap, target: bare });
   const viewer = bearer(data.viewer.token);
 
-  await run('baseline', 'GET /health/live', { path: '/health/live', connections: CONNECTIONS.cheap });
-  await run('whoami', 'GET /api/v1/auth/whoami', { path: '/api/v1/auth/whoami', connections: CONNECTIONS.cheap, headers: viewer });
-  await run('usersMe', 'GET /api/v1/users/me', { path: '/api/v1/users/me', connections: CONNECTIONS.cheap, headers: viewer });
   let nextId = 0;
-  await run('documentGet', 'GET /api/v1/documents/:id', {
-    path: '/api/v1/documents',
-    connections: CONNECTIONS.cheap,
-    headers: viewer,
-    requests: [{ setupRequest: (req) => ({ ...req, path: `/api/v1/documents/${data.readableIds[nextId++ % data.readableIds.length]}` }) }],
-  });
+  log(`${ROUNDS} alternating rounds of the bare app and the cheap routes, ${WARMUP_SECONDS} s warm-up + ${SECONDS} s each`);
+  const compared = summarizeRounds(
+    await alternate(
+      ROUNDS,
+      [
+        ['bare', bareRun],
+        ['live', () => once('GET /health/live', { path: '/health/live', connections: CONNECTIONS.cheap })],
+        ['whoami', () => once('GET /api/v1/auth/whoami', { path: '/api/v1/auth/whoami', connections: CONNECTIONS.cheap, headers: viewer })],
+        ['usersMe', () => once('GET /api/v1/users/me', { path: '/api/v1/users/me', connections: CONNECTIONS.cheap, headers: viewer })],
+        [
+          'documentGet',
+          () =>
+            once('GET /api/v1/documents/:id', {
+              path: '/api/v1/documents',
+              connections: CONNECTIONS.cheap,
+              headers: viewer,
+              requests: [{ setupRequest: (req) => ({ ...req, path: `/api/v1/documents/${data.readableIds[nextId++ % data.readableIds.length]}` }) }],
+            }),
+        ],
+      ],
+      log,
+    ),
+    'bare',
+  );
   const listPath = '/api/v1/documents?limit=20';
   await run('listViewer', `GET ${listPath} (viewer)`, { path: listPath, connections: CONNECTIONS.list, headers: viewer });
   await run('listManager', `GET ${listPath} (manager)`, { path: listPath, connections: CONNECTIONS.list, headers: bearer(data.manager.token) });
@@ -111,15 +136,25 @@ async function main() {
   const login = { path: '/api/v1/auth/login', method: 'POST', headers: json };
   const sessions = [];
   await run('login', 'POST /api/v1/auth/login', { ...login, connections: CONNECTIONS.login, requests: loginRequests(data.loginPool, data.password, sessions) });
-  // Each run loses the tokens in flight when it stops (warm-up and measured run: two per
-  // connection); four per connection keep the queue from running dry.
-  const wanted = 4 * CONNECTIONS.refresh;
+  // Each run loses the tokens in flight when it stops (warm-up and measured run, every round: two
+  // per connection and round); that many and one more per connection keep the queue from running dry.
+  const wanted = (2 * ROUNDS + 2) * CONNECTIONS.cheap;
   while (sessions.length < wanted) {
     const batch = Array.from({ length: Math.min(4, wanted - sessions.length) }, (_, i) => signIn(baseUrl, data.loginPool[i]));
     sessions.push(...(await Promise.all(batch)).map((pair) => pair.refreshToken));
   }
-  log(`${sessions.length} sessions for the refresh scenario`);
-  await run('refresh', 'POST /api/v1/auth/refresh', { path: '/api/v1/auth/refresh', method: 'POST', headers: json, connections: CONNECTIONS.refresh, requests: refreshRequests(sessions) });
+  log(`${sessions.length} sessions for the refresh rounds`);
+  const comparedRefresh = summarizeRounds(
+    await alternate(
+      ROUNDS,
+      [
+        ['bare', bareRun],
+        ['refresh', () => once('POST /api/v1/auth/refresh', { path: '/api/v1/auth/refresh', method: 'POST', headers: json, connections: CONNECTIONS.cheap, requests: refreshRequests(sessions) })],
+      ],
+      log,
+    ),
+    'bare',
+  );
 
   log(`login storm (${CONNECTIONS.storm} connections, ${SECONDS} s) with /health/live probed every 20 ms`);
   await scrape(baseUrl); // resets the server's event-loop delay histogram
@@ -128,9 +163,7 @@ async function main() {
   const liveness = await probe({ baseUrl, path: '/health/live', seconds: Math.max(1, SECONDS - 2) });
   scenarios.livenessDuringStorm = { label: 'GET /health/live during the storm', ...liveness, eventLoopLagMs: eventLoopLag(await scrape(baseUrl)) };
   scenarios.loginStorm = { label: 'POST /api/v1/auth/login (storm)', ...(await storm) };
-
-  // The same baseline again: how far it drifted says how noisy the machine was during the run.
-  await run('baselineAgain', 'GET /health/live (again)', { path: '/health/live', connections: CONNECTIONS.cheap });
+  await bare.stop();
 
   const memory = server.memory();
   const serverErrors = errors5xx(await scrape(baseUrl));
@@ -155,7 +188,7 @@ async function main() {
   const exit = await server.stop();
   const shutdown = { ...exit, errorLogLines: server.errorLines() - beforeStop };
 
-  const measured = { scenarios, naiveList: naiveListResult, authorization, argon2, server: { peakRssMb: Math.round(memory.peakRssKiB / 1024), errors5xx: serverErrors, errorLogLines, shutdown } };
+  const measured = { compared, comparedRefresh, scenarios, naiveList: naiveListResult, authorization, argon2, server: { peakRssMb: Math.round(memory.peakRssKiB / 1024), errors5xx: serverErrors, errorLogLines, shutdown } };
   const { checks, rows } = judge(measured);
   if (soakResult) {
     const judged = judgeSoak(soakResult);
@@ -166,7 +199,7 @@ async function main() {
     startedAt,
     finishedAt: new Date().toISOString(),
     machine: { cores: argon2.cores, cpu: os.cpus()[0]?.model, memoryMb: Math.round(os.totalmem() / 2 ** 20), node: process.version, loadavgBefore: loadBefore, loadavgAfter: os.loadavg() },
-    settings: { seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, soakSeconds: SOAK_SECONDS, connections: CONNECTIONS, redis: Boolean(redisUrl), documents: data.documents, departments: data.departmentIds.length, readable: data.readable },
+    settings: { seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, rounds: ROUNDS, soakSeconds: SOAK_SECONDS, connections: CONNECTIONS, redis: Boolean(redisUrl), documents: data.documents, departments: data.departmentIds.length, readable: data.readable },
     ...measured,
     soak: soakResult ?? null,
     checks,
@@ -175,7 +208,7 @@ async function main() {
   const header = [
     `Bastion benchmark, ${startedAt}: ${argon2.cores} cores (${os.cpus()[0]?.model}), Node ${process.version}, load average before ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`,
     `Argon2id ${argon2.params}: median ${argon2.hashMsMedian} ms per hash (${argon2.samples} samples) → bound ${argon2.boundPerSecond} logins/s (cores ÷ hash time); ${argon2.cores} hashes at once reach ${argon2.parallelPerSecond}/s (${argon2.parallelVsBound}× the bound)`,
-    `${data.documents} documents in ${data.departmentIds.length} departments (viewer reads ${data.readable.viewer}, manager ${data.readable.manager}); Redis ${redisUrl ? 'on' : 'off'}; ${SECONDS} s per scenario after ${WARMUP_SECONDS} s warm-up${SOAK_SECONDS > 0 ? `; soak ${SOAK_SECONDS} s on 2 instances` : ''}`,
+    `${data.documents} documents in ${data.departmentIds.length} departments (viewer reads ${data.readable.viewer}, manager ${data.readable.manager}); Redis ${redisUrl ? 'on' : 'off'}; server defaults (LOG_LEVEL info); ${SECONDS} s per run after ${WARMUP_SECONDS} s warm-up, ${ROUNDS} alternating rounds against the bare app${SOAK_SECONDS > 0 ? `; soak ${SOAK_SECONDS} s on 2 instances` : ''}`,
   ];
   const notes = [];
   if (errorLogLines) notes.push(`The server logged ${errorLogLines} error lines under load: see bench-results/server.log`);

@@ -2,7 +2,9 @@ import type { ModuleMetadata } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { randomBytes } from 'node:crypto';
+import type { DestinationStream } from 'pino';
 import { AppModule } from '../../src/app.module';
+import { LOG_DESTINATION } from '../../src/common/logging/logging.module';
 import { configureApp, createFastifyAdapter } from '../../src/app.setup';
 import { type AppConfig, loadConfig } from '../../src/config/app-config';
 import { generateSigningKeyPem } from '../../src/config/development-secrets';
@@ -35,6 +37,8 @@ export interface TestAppOptions {
   /** Extra modules (test-only routes); never part of the product. */
   imports?: ModuleMetadata['imports'];
   listen?: boolean;
+  /** Where the app's log lines go (with `env.LOG_LEVEL`), for tests that read them. */
+  logDestination?: DestinationStream;
 }
 
 export function testEnv(databaseUrl: string, extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
@@ -62,9 +66,9 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const database = options.database ?? (await createTestDatabase());
   const ownsDatabase = !options.database;
   const config = loadConfig(testEnv(database.url, options.env));
-  const moduleRef = await Test.createTestingModule({
-    imports: [AppModule.register(config), ...(options.imports ?? [])],
-  }).compile();
+  const builder = Test.createTestingModule({ imports: [AppModule.register(config), ...(options.imports ?? [])] });
+  if (options.logDestination) builder.overrideProvider(LOG_DESTINATION).useValue(options.logDestination);
+  const moduleRef = await builder.compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(createFastifyAdapter(config), { bufferLogs: true });
   await configureApp(app, config);
   let url: string | undefined;

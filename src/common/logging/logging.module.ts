@@ -1,41 +1,44 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type DestinationStream, type Logger, pino } from 'pino';
 import { AppConfig } from '../../config/app-config';
-import { redactSecrets, redactUrl } from './redact';
+import { createRootLogger } from './root-logger';
 
-type RawRequest = IncomingMessage & { id?: unknown };
+/**
+ * Where log lines go: stdout, written asynchronously in batches of 4 KiB or every 250 ms, whichever
+ * comes first (a write call per line was a tenth of a cheap request's cost; pino flushes what is
+ * left when the process exits); tests capture them instead.
+ */
+export const LOG_DESTINATION = Symbol('LOG_DESTINATION');
+/** The process's pino logger (request lines are written with it: request-log.ts). */
+export const ROOT_LOGGER = Symbol('ROOT_LOGGER');
 
-/** Structured JSON logs (pino) with the request id; secrets redacted at any depth. */
+@Global()
+@Module({
+  providers: [
+    { provide: LOG_DESTINATION, useFactory: (): DestinationStream => pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: 250 }) },
+    {
+      provide: ROOT_LOGGER,
+      inject: [AppConfig, LOG_DESTINATION],
+      useFactory: (config: AppConfig, destination: DestinationStream) => createRootLogger(config.logLevel, destination),
+    },
+  ],
+  exports: [ROOT_LOGGER],
+})
+class RootLoggerModule {}
+
+/**
+ * Structured JSON logs (pino) for Nest's Logger, on the root logger. pino-http's per-request
+ * middleware is not mounted (no routes): request lines come from a Fastify hook.
+ */
 @Module({
   imports: [
+    RootLoggerModule,
     LoggerModule.forRootAsync({
-      inject: [AppConfig],
-      useFactory: (config: AppConfig) => ({
-        pinoHttp: {
-          level: config.logLevel,
-          genReqId: (req: IncomingMessage) => String((req as RawRequest).id ?? 'unknown'),
-          customProps: (req: IncomingMessage) => ({ requestId: (req as RawRequest).id }),
-          autoLogging: { ignore: (req: IncomingMessage) => req.url === '/health/live' || req.url === '/metrics' },
-          customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) =>
-            err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
-          serializers: {
-            req: (req: RawRequest & { raw?: RawRequest; remoteAddress?: string }) => ({
-              id: req.id,
-              method: req.method,
-              url: redactUrl(req.url ?? ''),
-              remoteAddress: req.remoteAddress,
-            }),
-            res: (res: { raw?: ServerResponse; statusCode?: number | null }) => ({ statusCode: res.raw?.statusCode ?? res.statusCode }),
-          },
-          redact: {
-            paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', 'req.headers["x-csrf-token"]'],
-            censor: '[redacted]',
-          },
-          formatters: { log: (object: Record<string, unknown>) => redactSecrets(object) },
-        },
-      }),
+      inject: [ROOT_LOGGER],
+      useFactory: (logger: Logger) => ({ pinoHttp: { logger, autoLogging: false }, forRoutes: [] }),
     }),
   ],
+  exports: [RootLoggerModule],
 })
 export class LoggingModule {}

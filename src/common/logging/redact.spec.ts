@@ -1,6 +1,8 @@
 import { REDACTED, redactSecrets, redactUrl } from './redact';
 
-describe('log redaction', () => {
+// redactSecrets runs where deep objects are logged or stored once (errors: root-logger.ts; audit
+// details: audit.service.ts), never on every log line.
+describe('redactSecrets and redactUrl', () => {
   it('redacts secret-named fields at any depth and keeps the rest', () => {
     const out = redactSecrets({
       email: 'a@example.com',
@@ -23,6 +25,7 @@ describe('log redaction', () => {
       `/api/v1/auth/google/callback?code=${encodeURIComponent(REDACTED)}&state=${encodeURIComponent(REDACTED)}&x=1`,
     );
     expect(redactUrl('/verify?token=t')).not.toContain('=t');
+    expect(redactUrl('/reset?newPassword=p&client_secret=s&apiKey=k')).not.toMatch(/=p|=s|=k/);
     expect(redactUrl('/health/live')).toBe('/health/live');
   });
 });

@@ -1,9 +1,10 @@
 'use strict';
-// The system under test: a throw-away database on DATABASE_URL's server, and the production build
-// started as a child process (never in the load generator's process), with its memory sampled.
+// The system under test: a throw-away database on DATABASE_URL's server, the production build and
+// the bare NestJS app it is compared with, each started as a child process (never in the load
+// generator's process), with memory and CPU time sampled.
 const { spawn, execFileSync } = require('node:child_process');
 const { generateKeyPairSync, randomBytes } = require('node:crypto');
-const { createWriteStream, existsSync, mkdirSync, readFileSync } = require('node:fs');
+const { closeSync, existsSync, mkdirSync, openSync, readFileSync } = require('node:fs');
 const net = require('node:net');
 const { dirname, join } = require('node:path');
 const { setInterval, clearInterval } = require('node:timers');
@@ -13,6 +14,9 @@ const { Client } = require('pg');
 
 const ROOT = join(__dirname, '..', '..', '..');
 const MAIN = join(ROOT, 'dist', 'src', 'main.js');
+const BARE_APP = join(__dirname, '..', 'bare-app.js');
+// /proc/<pid>/stat counts CPU time in clock ticks: USER_HZ, 100 on Linux.
+const CLOCK_TICKS = 100;
 const STALE_AFTER_MS = 3 * 3600_000;
 
 const adminUrl = () => process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -105,10 +109,11 @@ function productionNodeFlags() {
 }
 
 /**
- * Starts `node dist/src/main.js` with NODE_ENV=production and waits for /health/ready. Its output
- * goes to `logFile`; error-level lines (pino level ≥ 50) are counted for the report. A second
- * instance of the same deployment passes the first one's `shared` (signing and MFA keys, Redis key
- * prefix, APP_URL): the instances then accept each other's tokens and share Redis state.
+ * Starts `node dist/src/main.js` with NODE_ENV=production and its defaults (LOG_LEVEL info,
+ * request logs, metrics, Redis when there is one), rate limits out of the way, and waits for
+ * /health/ready. A second instance of the same deployment passes the first one's `shared` (signing
+ * and MFA keys, Redis key prefix, APP_URL): the instances then accept each other's tokens and share
+ * Redis state.
  */
 async function startServer({ databaseUrl: dbUrl, redisUrl, admin, logFile, cpuProfileDir, shared }) {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run "npm run build" (npm run bench does)`);
@@ -116,12 +121,8 @@ async function startServer({ databaseUrl: dbUrl, redisUrl, admin, logFile, cpuPr
   // APP_URL is also the tokens' issuer: the instances of one deployment share it (their public URL).
   const deployment = shared ?? { secrets: secrets(), redisKeyPrefix: `bastion-bench-${Date.now()}:`, appUrl: `http://127.0.0.1:${port}` };
   const env = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
     NODE_ENV: 'production',
-    PORT: String(port),
     APP_URL: deployment.appUrl,
-    LOG_LEVEL: 'warn',
     DATABASE_URL: dbUrl,
     ...(redisUrl ? { REDIS_URL: redisUrl, REDIS_KEY_PREFIX: deployment.redisKeyPrefix } : {}),
     THROTTLE_LIMIT: '1000000',
@@ -133,23 +134,45 @@ async function startServer({ databaseUrl: dbUrl, redisUrl, admin, logFile, cpuPr
     ...(process.env.UV_THREADPOOL_SIZE ? { UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE } : {}),
   };
   // Started as `npm run start:prod` starts it (its node flags: the heap cap), plus the bench's hooks.
-  const nodeArgs = ['-r', join(__dirname, 'exit-with-parent.js'), ...productionNodeFlags()];
+  const nodeArgs = productionNodeFlags();
   if (cpuProfileDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`);
-  const child = spawn(process.execPath, [...nodeArgs, MAIN], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const started = await launch({ script: MAIN, nodeArgs, env, port, readyPath: '/health/ready', logFile });
+  return { ...started, shared: deployment };
+}
+
+/**
+ * The yardstick: the bare NestJS + Fastify app of `test/bench/bare-app.js`, started the same way
+ * (a child process under the same node flags), answering GET /health/live.
+ */
+async function startBareApp({ logFile }) {
+  return launch({ script: BARE_APP, nodeArgs: productionNodeFlags(), env: { NODE_ENV: 'production' }, port: await freePort(), readyPath: '/health/live', logFile });
+}
+
+/** CPU time (user + system, all threads) the process has used so far, in seconds. */
+function cpuSeconds(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * Runs `node <nodeArgs> <script>` on `port` and waits until `readyPath` answers 200. Its output
+ * goes straight to `logFile` (a file, as a log collector would take it: through a pipe read by
+ * this busy load generator, the server would wait on the pipe); error-level lines (pino level ≥ 50)
+ * are counted from it for the report.
+ */
+async function launch({ script, nodeArgs, env, port, readyPath, logFile }) {
+  const childEnv = { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), ...env };
   mkdirSync(dirname(logFile), { recursive: true });
-  const log = createWriteStream(logFile);
-  const tail = [];
-  let errorLines = 0;
-  const onOutput = (chunk) => {
-    log.write(chunk);
-    for (const line of chunk.toString().split('\n').filter(Boolean)) {
-      tail.push(line);
-      if (tail.length > 40) tail.shift();
-      if (/"level":\s*(50|60)\b/.test(line)) errorLines++;
-    }
-  };
-  child.stdout.on('data', onOutput);
-  child.stderr.on('data', onOutput);
+  const out = openSync(logFile, 'w');
+  const child = spawn(process.execPath, ['-r', join(__dirname, 'exit-with-parent.js'), ...nodeArgs, script], { cwd: ROOT, env: childEnv, stdio: ['ignore', out, out] });
+  closeSync(out);
+  const lines = () => readFileSync(logFile, 'utf8').split('\n').filter(Boolean);
+  const tail = () => lines().slice(-40);
+  const errorLines = () => lines().filter((line) => /"level":\s*(50|60)\b/.test(line)).length;
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   let exit = null;
   exited.then((e) => (exit = e));
@@ -162,13 +185,13 @@ async function startServer({ databaseUrl: dbUrl, redisUrl, admin, logFile, cpuPr
   const baseUrl = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 120_000;
   for (;;) {
-    if (exit) throw new Error(`the server exited during start-up (${JSON.stringify(exit)}):\n${tail.join('\n')}`);
+    if (exit) throw new Error(`${script} exited during start-up (${JSON.stringify(exit)}):\n${tail().join('\n')}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`the server was not ready within 120 s:\n${tail.join('\n')}`);
+      throw new Error(`${script} was not ready within 120 s:\n${tail().join('\n')}`);
     }
     const ok = await globalThis
-      .fetch(`${baseUrl}/health/ready`)
+      .fetch(`${baseUrl}${readyPath}`)
       .then((r) => r.ok)
       .catch(() => false);
     if (ok) break;
@@ -178,11 +201,11 @@ async function startServer({ databaseUrl: dbUrl, redisUrl, admin, logFile, cpuPr
   return {
     baseUrl,
     pid: child.pid,
-    shared: deployment,
     /** VmRSS now, in KiB (0 once the process is gone). */
     rssKiB: () => readStatus(child.pid).rssKiB,
-    errorLines: () => errorLines,
-    tail: () => tail.slice(),
+    cpuSeconds: () => cpuSeconds(child.pid),
+    errorLines,
+    tail,
     memory: () => {
       const now = readStatus(child.pid);
       peakRssKiB = Math.max(peakRssKiB, now.rssKiB);
@@ -205,9 +228,8 @@ async function startServer({ databaseUrl: dbUrl, redisUrl, admin, logFile, cpuPr
         await exited;
       }
     }
-    await new Promise((resolve) => log.end(resolve));
     return exited;
   }
 }
 
-module.exports = { ROOT, createDatabase, reachableRedis, startServer, withClient };
+module.exports = { ROOT, createDatabase, reachableRedis, startBareApp, startServer, withClient };

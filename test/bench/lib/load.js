@@ -46,14 +46,18 @@ function cannon(options) {
 
 /**
  * A warm-up (discarded), then the measured run. RPS counts 2xx answers only; everything else is
- * reported as errors, so a route that fails fast cannot look fast.
+ * reported as errors, so a route that fails fast cannot look fast. With `target` (a started
+ * process), also the CPU time it spent per answer during the measured run: unlike RPS, that
+ * figure hardly moves when other processes compete for the cores.
  */
-async function measure({ baseUrl, path, seconds, warmupSeconds, connections, method = 'GET', headers = {}, body, requests }) {
+async function measure({ baseUrl, path, seconds, warmupSeconds, connections, method = 'GET', headers = {}, body, requests, target }) {
   const options = { url: `${baseUrl}${path}`, connections, method, headers, body, requests };
   if (warmupSeconds > 0) await cannon({ ...options, duration: warmupSeconds });
+  const cpuBefore = target?.cpuSeconds();
   const started = performance.now();
   const { result, times, statuses } = await cannon({ ...options, duration: seconds });
   const elapsed = (performance.now() - started) / 1000;
+  const cpuUs = target ? ((target.cpuSeconds() - cpuBefore) * 1e6) / Math.max(1, times.length) : undefined;
   // autocannon hangs up on the requests still in flight; the server finishes them regardless.
   // Let them drain so they neither load the next scenario nor meet the shutdown.
   await sleep(Math.min(5_000, times.reduce((a, b) => Math.max(a, b), 0)));
@@ -68,6 +72,7 @@ async function measure({ baseUrl, path, seconds, warmupSeconds, connections, met
     non2xx: times.length - ok,
     socketErrors: result.errors,
     timeouts: result.timeouts,
+    ...(cpuUs === undefined ? {} : { cpuUsPerRequest: Math.round(cpuUs) }),
   };
 }
 
