@@ -11,6 +11,8 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-explicit-any': 'error',
       'no-console': 'error',
+      // It lets `null` through as if the field were absent: use common/http/may-be-absent.ts.
+      'no-restricted-imports': ['error', { paths: [{ name: 'class-validator', importNames: ['IsOptional'], message: 'IsOptional() skips null too: use MayBeAbsent() / MayBeAbsentOrNull() from src/common/http/may-be-absent.ts' }] }],
     },
   },
   {
