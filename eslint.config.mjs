@@ -17,7 +17,7 @@ const AUTH_PUBLIC = [
   'authentication\\.guard',
   'principal/(principal|principal-cache|current-principal\\.decorator)',
   'passwords/(password-hasher|password-policy)',
-  'sessions/(session\\.service|user-sessions\\.service)',
+  'sessions/(session\\.service|user-sessions\\.service|session-credentials)',
   'mfa/mfa-management\\.service',
   'lockout/lockout\\.service',
   'email-tokens/(email-token\\.service|email-token\\.entity)',
@@ -25,6 +25,8 @@ const AUTH_PUBLIC = [
   'http/auth\\.dto',
 ];
 const NO_OLD_CHANGE_FEED = edge('(^|/)auth/change-feed(/|$)', 'The change feed is database infrastructure: src/database/change-feed.');
+// class-validator's IsOptional() lets `null` through as if the field were absent: use common/http/may-be-absent.ts.
+const NO_IS_OPTIONAL = [{ name: 'class-validator', importNames: ['IsOptional'], message: 'IsOptional() skips null too: use MayBeAbsent() / MayBeAbsentOrNull() from src/common/http/may-be-absent.ts' }];
 const AUTH_INTERNALS = edge(only('auth', AUTH_PUBLIC), 'Use what auth/ exports (AuthModule and its exported services; see AUTH_PUBLIC), not its internals.');
 const FEATURES = ['auth', 'policies', 'users', 'documents', 'departments', 'audit'];
 
@@ -62,7 +64,7 @@ const moduleEdges = [
     patterns: [edge(leaves(['auth', 'users', 'documents', 'departments']), 'audit/ imports no business module and nothing of auth/.')] },
   // Everything else in src/ (the composition root, future modules) goes through auth's public surface.
   { files: ['src/*.ts', 'src/!(auth|users|policies|common|config|database|mail|metrics|redis|health|departments|documents|audit)/**/*.ts'], patterns: [AUTH_INTERNALS] },
-].map(({ patterns, ...block }) => ({ ...block, rules: { 'no-restricted-imports': ['error', { patterns: [NO_OLD_CHANGE_FEED, ...patterns] }] } }));
+].map(({ patterns, ...block }) => ({ ...block, rules: { 'no-restricted-imports': ['error', { patterns: [NO_OLD_CHANGE_FEED, ...patterns], paths: NO_IS_OPTIONAL }] } }));
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'coverage/', '.data/', 'migrations/.snapshot-*.json'] },
@@ -74,7 +76,7 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-explicit-any': 'error',
       'no-console': 'error',
-      'no-restricted-imports': ['error', { patterns: [NO_OLD_CHANGE_FEED] }],
+      'no-restricted-imports': ['error', { patterns: [NO_OLD_CHANGE_FEED], paths: NO_IS_OPTIONAL }],
     },
   },
   ...moduleEdges,

@@ -7,6 +7,7 @@ import { Logger } from 'nestjs-pino';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
+import { SESSION_COOKIE } from './auth/sessions/session-credentials';
 import { AppValidationPipe } from './common/http/validation.pipe';
 import { setupOpenApi } from './common/http/openapi';
 import { requestIdOf } from './common/http/request-id';
@@ -24,16 +25,23 @@ export const BODY_LIMIT_BYTES = 1024 * 1024;
 
 const closingApps = new WeakSet<NestFastifyApplication>();
 
-/** Errors Node's HTTP parser raises before Fastify sees a request (bad bytes, huge headers). */
+const CLIENT_ERRORS: Record<string, [number, string, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large', 'Request headers are too large'],
+  HPE_URI_TOO_LONG: [414, 'URI Too Long', 'The HTTP request is malformed'],
+  // HTTP_HEADERS_TIMEOUT / HTTP_REQUEST_TIMEOUT ran out: a slow (or slowloris) client.
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout', 'The request did not arrive in time'],
+};
+
+/** Errors Node's HTTP parser raises before Fastify sees a request (bad bytes, huge headers, too slow). */
 function onClientError(error: Error & { code?: string }, socket: Socket): void {
   if (!socket.writable) {
     socket.destroy();
     return;
   }
-  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'HPE_URI_TOO_LONG' ? 414 : 400;
-  const body = JSON.stringify(problem(status, status === 431 ? 'Request headers are too large' : 'The HTTP request is malformed'));
+  const [status, reason, detail] = CLIENT_ERRORS[error.code ?? ''] ?? [400, 'Bad Request', 'The HTTP request is malformed'];
+  const body = JSON.stringify(problem(status, detail));
   socket.end(
-    `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 414 ? 'URI Too Long' : 'Bad Request'}\r\n` +
+    `HTTP/1.1 ${status} ${reason}\r\n` +
       `Content-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
       `X-Request-Id: ${randomUUID()}\r\nConnection: close\r\n\r\n${body}`,
   );
@@ -60,6 +68,16 @@ function onUnmetExpectation(request: IncomingMessage, response: ServerResponse):
   response.end(body);
 }
 
+function hostHeaderCount(rawHeaders: string[]): number {
+  let count = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i].toLowerCase() === 'host') count += 1;
+  return count;
+}
+
+function carriesCredentials(request: FastifyRequest): boolean {
+  return request.headers.authorization !== undefined || (request.headers.cookie ?? '').includes(SESSION_COOKIE);
+}
+
 export function createFastifyAdapter(config: AppConfig): FastifyAdapter {
   return new FastifyAdapter({
     trustProxy: config.trustProxy,
@@ -71,7 +89,14 @@ export function createFastifyAdapter(config: AppConfig): FastifyAdapter {
     clientErrorHandler: onClientError,
     frameworkErrors: onFrameworkError,
     // Node would answer a Host-less HTTP/1.1 request itself (an empty 400): configureApp refuses it as a problem.
-    http: { requireHostHeader: false },
+    http: {
+      requireHostHeader: false,
+      headersTimeout: config.http.headersTimeoutSeconds * 1000,
+      requestTimeout: config.http.requestTimeoutSeconds * 1000,
+      // Node enforces both only when it sweeps its connections (every 30 s by default).
+      connectionsCheckingInterval: Math.min(30_000, (config.http.headersTimeoutSeconds * 1000) / 2),
+    },
+    requestTimeout: config.http.requestTimeoutSeconds * 1000,
     routerOptions: { maxParamLength: 200 },
     logger: false,
   });
@@ -93,8 +118,15 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
     // While shutting down, a keep-alive connection is closed after the response it carries, so
     // the server can finish closing once in-flight requests are done.
     if (closingApps.has(app)) reply.header('connection', 'close');
+    // Token bodies and anything answered to a credential must not stay in a browser or proxy cache.
+    if (request.url.startsWith('/api/') || carriesCredentials(request)) reply.header('cache-control', 'no-store');
     if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) {
       return sendProblem(reply, { problem: problem(400, 'HTTP/1.1 requests need a Host header'), unexpected: false });
+    }
+    // RFC 9112 §3.2: more than one Host is a 400. Node keeps the first and drops the others, so
+    // a proxy that routed on the second would disagree with us about the target.
+    if (hostHeaderCount(request.raw.rawHeaders) > 1) {
+      return sendProblem(reply, { problem: problem(400, 'A request must carry exactly one Host header'), unexpected: false });
     }
     done();
   });

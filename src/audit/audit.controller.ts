@@ -1,6 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { IsISO8601, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
+import { IsISO8601, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
+import { MayBeAbsent } from '../common/http/may-be-absent';
 import { ListQuery, type Page } from '../common/pagination/pagination';
 import { Auth, type AuthContext } from '../policies/auth-context';
 import { CheckPolicy } from '../policies/check-policy.decorator';
@@ -15,11 +16,11 @@ const INSTANT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2
 const INSTANT_MESSAGE = { message: '$property must be a date (YYYY-MM-DD) or a date-time with Z or an offset' };
 
 class AuditQueryDto extends ListQuery {
-  @ApiPropertyOptional({ example: 'auth.login.failed' }) @IsOptional() @IsString() @Matches(/^[a-z._]{1,64}$/) type?: string;
-  @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID() actorId?: string;
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(64) targetId?: string;
-  @ApiPropertyOptional({ format: 'date-time' }) @IsOptional() @IsISO8601({ strict: true }) @Matches(INSTANT, INSTANT_MESSAGE) since?: string;
-  @ApiPropertyOptional({ format: 'date-time' }) @IsOptional() @IsISO8601({ strict: true }) @Matches(INSTANT, INSTANT_MESSAGE) until?: string;
+  @ApiPropertyOptional({ example: 'auth.login.failed' }) @MayBeAbsent() @IsString() @Matches(/^[a-z._]{1,64}$/) type?: string;
+  @ApiPropertyOptional({ format: 'uuid' }) @MayBeAbsent() @IsUUID() actorId?: string;
+  @ApiPropertyOptional() @MayBeAbsent() @IsString() @MaxLength(64) targetId?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) @MayBeAbsent() @IsISO8601({ strict: true }) @Matches(INSTANT, INSTANT_MESSAGE) since?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) @MayBeAbsent() @IsISO8601({ strict: true }) @Matches(INSTANT, INSTANT_MESSAGE) until?: string;
 }
 
 class AuditEventResponse {

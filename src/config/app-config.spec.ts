@@ -28,6 +28,7 @@ describe('configuration', () => {
       passwords: { minLength: 12, hibpEnabled: false },
       registration: { open: true, emailVerificationRequired: true },
       database: { migrateOnStart: true },
+      http: { headersTimeoutSeconds: 10, requestTimeoutSeconds: 30 },
     });
     expect(c.google).toBeUndefined();
     expect(c.database.url).toBeUndefined();
@@ -63,6 +64,11 @@ describe('configuration', () => {
     expect(problemsOf({ OAUTH_STATE_SECRET: 'c2hvcnQ=' })).toEqual(['OAUTH_STATE_SECRET: must be 32 bytes, base64-encoded']);
     const secret = Buffer.alloc(32, 7);
     expect(loadConfig({ ...google, OAUTH_STATE_SECRET: secret.toString('base64') }).oauth.stateSecret?.equals(secret)).toBe(true);
+  });
+
+  it('refuses an HTTP_HEADERS_TIMEOUT longer than HTTP_REQUEST_TIMEOUT (Node would throw at start)', () => {
+    expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT: '40', HTTP_REQUEST_TIMEOUT: '30' })).toThrow('HTTP_HEADERS_TIMEOUT: must not be longer than HTTP_REQUEST_TIMEOUT');
+    expect(loadConfig({ HTTP_HEADERS_TIMEOUT: '5', HTTP_REQUEST_TIMEOUT: '5' }).http).toEqual({ headersTimeoutSeconds: 5, requestTimeoutSeconds: 5 });
   });
 
   it('requires Google settings and bootstrap admin settings to come in complete sets', () => {

@@ -10,6 +10,7 @@ export interface Config {
   logLevel: Environment['LOG_LEVEL'];
   dataDir: string;
   shutdownTimeoutSeconds: number;
+  http: { headersTimeoutSeconds: number; requestTimeoutSeconds: number };
   database: { url?: string; migrateOnStart: boolean; poolMax: number };
   redis: { url?: string; keyPrefix: string };
   mail: { smtpUrl?: string; from: string };
@@ -96,6 +97,9 @@ export function loadConfig(raw: Record<string, string | undefined>): AppConfig {
   if (e.LOCKOUT_MAX_DURATION < e.LOCKOUT_DURATION) {
     problems.push('LOCKOUT_MAX_DURATION: must not be shorter than LOCKOUT_DURATION');
   }
+  if (e.HTTP_HEADERS_TIMEOUT > e.HTTP_REQUEST_TIMEOUT) {
+    problems.push('HTTP_HEADERS_TIMEOUT: must not be longer than HTTP_REQUEST_TIMEOUT');
+  }
   if (problems.length) throw new ConfigError(problems);
 
   const appUrl = e.APP_URL.replace(/\/+$/, '');
@@ -106,6 +110,7 @@ export function loadConfig(raw: Record<string, string | undefined>): AppConfig {
     logLevel: e.LOG_LEVEL,
     dataDir: e.DATA_DIR,
     shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT,
+    http: { headersTimeoutSeconds: e.HTTP_HEADERS_TIMEOUT, requestTimeoutSeconds: e.HTTP_REQUEST_TIMEOUT },
     database: { url: e.DATABASE_URL, migrateOnStart: e.MIGRATE_ON_START, poolMax: e.DATABASE_POOL_MAX },
     redis: { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX },
     mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM },

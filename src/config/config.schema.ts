@@ -98,6 +98,9 @@ export const environmentSchema = z.object({
       return /^\d+$/.test(v) ? Number(v) : v;
     }),
   SHUTDOWN_TIMEOUT: seconds(10, 300),
+  // Slow clients (slowloris): the request head, then the whole request, must arrive within these.
+  HTTP_HEADERS_TIMEOUT: seconds(10, 600),
+  HTTP_REQUEST_TIMEOUT: seconds(30, 3600),
 });
 
 export type Environment = z.output<typeof environmentSchema>;

@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import { IsIn, IsInt, IsString, IsUUID, Length, Max, MaxLength, Min } from 'class-validator';
+import { MayBeAbsent } from '../common/http/may-be-absent';
 import { UuidPipe } from '../common/http/uuid.pipe';
 import { ListQuery, type Page } from '../common/pagination/pagination';
 import { Auth, type AuthContext } from '../policies/auth-context';
@@ -11,17 +12,15 @@ import { DocumentsService, type DocumentView } from './documents.service';
 const BODY_MAX = 100_000;
 /** `version` and the next one (version + 1) must fit the PostgreSQL integer column: beyond is bad input, not a 500. */
 const VERSION_MAX = 2_147_483_646;
-/** Present → must be valid; explicit `null` is not "absent" (it would write NULL into a NOT NULL column). */
-const IfPresent = () => ValidateIf((_, value: unknown) => value !== undefined);
 
 class DocumentListQueryDto extends ListQuery {
   @ApiPropertyOptional({ enum: DocumentStatus })
-  @IsOptional()
+  @MayBeAbsent()
   @IsIn(Object.values(DocumentStatus))
   status?: DocumentStatus;
 
   @ApiPropertyOptional({ description: 'Search in titles' })
-  @IsOptional()
+  @MayBeAbsent()
   @IsString()
   @MaxLength(200)
   q?: string;
@@ -30,14 +29,14 @@ class DocumentListQueryDto extends ListQuery {
 class CreateDocumentDto {
   @ApiProperty({ minLength: 1, maxLength: 200 }) @IsString() @Length(1, 200) title!: string;
   @ApiProperty({ maxLength: BODY_MAX }) @IsString() @MaxLength(BODY_MAX) body!: string;
-  @ApiPropertyOptional({ enum: Classification, default: Classification.Internal }) @IsOptional() @IsIn(Object.values(Classification)) classification?: Classification;
-  @ApiPropertyOptional({ format: 'uuid', description: "Defaults to the caller's department" }) @IsOptional() @IsUUID() departmentId?: string;
+  @ApiPropertyOptional({ enum: Classification, default: Classification.Internal }) @MayBeAbsent() @IsIn(Object.values(Classification)) classification?: Classification;
+  @ApiPropertyOptional({ format: 'uuid', description: "Defaults to the caller's department" }) @MayBeAbsent() @IsUUID() departmentId?: string;
 }
 
 class UpdateDocumentDto {
-  @ApiPropertyOptional({ minLength: 1, maxLength: 200 }) @IfPresent() @IsString() @Length(1, 200) title?: string;
-  @ApiPropertyOptional({ maxLength: BODY_MAX }) @IfPresent() @IsString() @MaxLength(BODY_MAX) body?: string;
-  @ApiPropertyOptional({ enum: Classification }) @IfPresent() @IsIn(Object.values(Classification)) classification?: Classification;
+  @ApiPropertyOptional({ minLength: 1, maxLength: 200 }) @MayBeAbsent() @IsString() @Length(1, 200) title?: string;
+  @ApiPropertyOptional({ maxLength: BODY_MAX }) @MayBeAbsent() @IsString() @MaxLength(BODY_MAX) body?: string;
+  @ApiPropertyOptional({ enum: Classification }) @MayBeAbsent() @IsIn(Object.values(Classification)) classification?: Classification;
   @ApiProperty({ description: 'The version this change is based on; a stale one is 409', minimum: 1, maximum: VERSION_MAX }) @IsInt() @Min(1) @Max(VERSION_MAX) version!: number;
 }
 

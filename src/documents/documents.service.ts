@@ -122,7 +122,16 @@ export class DocumentsService {
 
   async remove(auth: AuthContext, id: string): Promise<void> {
     await this.load(auth, 'delete', id);
-    await this.em.nativeDelete(Document, { id });
+    // The check above read the row; a publish committed since must not let an editor delete what
+    // is no longer theirs to delete, so the delete rules go into the DELETE itself.
+    const policy = this.enforcer.filter(auth, 'delete', 'Document');
+    const deleted = policy ? await this.em.nativeDelete(Document, { $and: [{ id }, policy] }) : 0;
+    if (!deleted) {
+      // It changed under us: the fresh row (not the identity map's copy) decides the answer
+      // (404 gone, 403 no longer deletable).
+      await this.load(auth, 'delete', id, this.em.fork());
+      throw new DomainError('versionConflict', 'The document changed while it was being deleted; reload it and retry');
+    }
     await this.record(auth, 'document.deleted', id, {});
   }
 
@@ -135,8 +144,8 @@ export class DocumentsService {
     return this.enforcer.visible(auth, 'Document', { ...toView(fresh) });
   }
 
-  private async load(auth: AuthContext, action: 'read' | 'update' | 'delete' | 'publish', id: string): Promise<Document> {
-    const document = await this.em.findOne(Document, { id });
+  private async load(auth: AuthContext, action: 'read' | 'update' | 'delete' | 'publish', id: string, em: EntityManager = this.em): Promise<Document> {
+    const document = await em.findOne(Document, { id });
     if (!document) throw new DomainError('notFound', 'No such Document');
     await this.enforcer.assertCan(auth, action, 'Document', { ...toView(document) });
     return document;

@@ -1,7 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsEmail, IsIn, IsOptional, IsString, IsUUID, Length, Matches, MaxLength, ValidateIf } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsEmail, IsIn, IsString, IsUUID, Length, Matches, MaxLength } from 'class-validator';
+import { MayBeAbsent, MayBeAbsentOrNull } from '../common/http/may-be-absent';
 import { PASSWORD_INPUT_MAX, SessionView } from '../auth/http/auth.dto';
 import { UuidPipe } from '../common/http/uuid.pipe';
 import { ListQuery, type Page } from '../common/pagination/pagination';
@@ -16,18 +17,18 @@ const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? val
 
 class UserListQueryDto extends ListQuery {
   @ApiPropertyOptional({ description: 'Search in email and display name' })
-  @IsOptional()
+  @MayBeAbsent()
   @IsString()
   @MaxLength(100)
   q?: string;
 
   @ApiPropertyOptional({ enum: UserStatus })
-  @IsOptional()
+  @MayBeAbsent()
   @IsIn(Object.values(UserStatus))
   status?: UserStatus;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @MayBeAbsent()
   @Matches(ROLE_NAME)
   role?: string;
 }
@@ -46,20 +47,19 @@ class CreateUserDto {
   displayName!: string;
 
   @ApiPropertyOptional({ type: [String], description: 'Needs assign on each role; omitted → viewer (no assign needed)' })
-  @IsOptional()
+  @MayBeAbsent()
   @IsArray()
   @ArrayMaxSize(20)
   @Matches(ROLE_NAME, { each: true })
   roles?: string[];
 
   @ApiPropertyOptional({ format: 'uuid', nullable: true, type: String })
-  @IsOptional()
-  @ValidateIf((_, v) => v !== null)
+  @MayBeAbsentOrNull()
   @IsUUID()
   departmentId?: string | null;
 
   @ApiPropertyOptional({ description: 'Without one, the user gets a set-password mail' })
-  @IsOptional()
+  @MayBeAbsent()
   @IsString()
   @Length(1, PASSWORD_INPUT_MAX)
   password?: string;
@@ -67,27 +67,26 @@ class CreateUserDto {
 
 class UpdateUserDto {
   @ApiPropertyOptional({ minLength: 1, maxLength: 100 })
-  @IsOptional()
+  @MayBeAbsent()
   @Transform(trim)
   @IsString()
   @Length(1, 100)
   displayName?: string;
 
   @ApiPropertyOptional({ type: [String], description: 'Needs update on field roles and assign on each role given or taken away' })
-  @IsOptional()
+  @MayBeAbsent()
   @IsArray()
   @ArrayMaxSize(20)
   @Matches(ROLE_NAME, { each: true })
   roles?: string[];
 
   @ApiPropertyOptional({ format: 'uuid', nullable: true, type: String })
-  @IsOptional()
-  @ValidateIf((_, v) => v !== null)
+  @MayBeAbsentOrNull()
   @IsUUID()
   departmentId?: string | null;
 
   @ApiPropertyOptional({ enum: UserStatus, description: 'disabled ends every session' })
-  @IsOptional()
+  @MayBeAbsent()
   @IsIn(Object.values(UserStatus))
   status?: UserStatus;
 }

@@ -1,7 +1,8 @@
 import { Body, Controller, Get, HttpCode, Patch, Post } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiNoContentResponse, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsOptional, IsString, Length } from 'class-validator';
+import { IsString, Length } from 'class-validator';
+import { MayBeAbsent } from '../common/http/may-be-absent';
 import { PASSWORD_INPUT_MAX } from '../auth/http/auth.dto';
 import { CurrentPrincipal } from '../auth/principal/current-principal.decorator';
 import type { Principal } from '../auth/principal/principal';
@@ -21,7 +22,7 @@ class UpdateMeDto {
 
 class ChangePasswordDto {
   @ApiPropertyOptional({ description: 'Omitted only by accounts without a password (Google sign-in)' })
-  @IsOptional()
+  @MayBeAbsent()
   @IsString()
   @Length(1, PASSWORD_INPUT_MAX)
   currentPassword?: string;

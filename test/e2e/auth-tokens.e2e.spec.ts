@@ -159,6 +159,40 @@ describe('Bearer access tokens on GET /api/v1/auth/whoami: forgeries are refused
     });
   });
 
+  describe('a signing key that leaked: the session id must name a live session of the subject', () => {
+    it('a validly signed token with a random sid → 401, although the subject is cached and its real session works', async () => {
+      expect((await whoami(`Bearer ${signRsa(header(), claims(), privateKey)}`)).statusCode).toBe(200);
+      await expectRefused(`Bearer ${signRsa(header(), claims({ sid: randomUUID() }), privateKey)}`);
+      expect((await whoami(`Bearer ${signRsa(header(), claims(), privateKey)}`)).statusCode).toBe(200);
+    });
+
+    it("a validly signed token naming another user's live session → 401; that user's own token still works", async () => {
+      const other = await loginTokens(t, await createUser(t));
+      const otherSid = decode(parts(other.accessToken)[1]).sid;
+      expect((await whoami(`Bearer ${other.accessToken}`)).statusCode).toBe(200);
+      await expectRefused(`Bearer ${signRsa(header(), claims({ sid: otherSid }), privateKey)}`);
+      expect((await whoami(`Bearer ${other.accessToken}`)).statusCode).toBe(200);
+    });
+
+    it('a known session costs no database query (DESIGN: the hot path reads memory only)', async () => {
+      const tokens = await loginTokens(t, await createUser(t));
+      const own = decode(parts(tokens.accessToken)[1]);
+      expect((await whoami(`Bearer ${tokens.accessToken}`)).statusCode).toBe(200);
+      const queries: string[] = [];
+      const knex = em(t).getKnex();
+      const onQuery = (q: { sql: string }) => queries.push(q.sql);
+      knex.on('query', onQuery);
+      try {
+        for (let i = 0; i < 3; i += 1) expect((await whoami(`Bearer ${signRsa(header(), claims({ sub: own.sub, sid: own.sid }), privateKey)}`)).statusCode).toBe(200);
+        // The control: an unknown session is looked up (one primary-key read), then refused.
+        await expectRefused(`Bearer ${signRsa(header(), claims({ sid: randomUUID() }), privateKey)}`);
+      } finally {
+        knex.off('query', onQuery);
+      }
+      expect(queries).toEqual([expect.stringMatching(/^SELECT 1 FROM sessions WHERE id = /)]);
+    });
+  });
+
   describe('malformed credentials', () => {
     it.each([
       ['garbage', 'Bearer garbage'],

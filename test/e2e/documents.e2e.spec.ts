@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { bearer, createUser, em, loginTokens } from '../support/auth-helpers';
 import { expectProblem, expectValidation } from '../support/problem-assertions';
 import { createTestApp, type TestApp } from '../support/test-app';
@@ -139,6 +140,39 @@ describe('documents: CRUD, publish, optimistic version, lists, input validation 
         const stored = (await call(admin, 'GET', url)).json();
         expect(stored).toMatchObject({ version: 2, title: winner.json().title });
       }
+    });
+  });
+
+  describe('a delete racing a publish', () => {
+    it('8.2.2 the delete rules are checked in the DELETE itself: a draft published after the check is not deleted by its editor (403, row kept)', async () => {
+      const editor = (await loginTokens(t, await createUser(t, { roles: ['editor'], departmentId }))).accessToken;
+      const doc = await create({ title: 'Racing draft', body: 'b' }, editor);
+      // Hold the row: the service reads it (a plain SELECT is not blocked), finds a deletable
+      // draft, and its DELETE waits on the lock until the publish below has committed.
+      const db = new Client({ connectionString: t.database.url });
+      await db.connect();
+      try {
+        await db.query('BEGIN');
+        await db.query('SELECT id FROM documents WHERE id = $1 FOR UPDATE', [doc.id]);
+        // inject() sends only once something awaits it; `settled` ends the wait if it never blocks.
+        let settled = false;
+        const deleting = Promise.resolve(call(editor, 'DELETE', `/api/v1/documents/${doc.id}`)).finally(() => (settled = true));
+        for (;;) {
+          if (settled) throw new Error(`the DELETE did not wait for the held row: ${(await deleting).statusCode}`);
+          // pg_stat_activity is read once per transaction unless its snapshot is cleared.
+          await db.query('SELECT pg_stat_clear_snapshot()');
+          const waiting = await db.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE 'delete from "documents"%'`);
+          if (waiting.rowCount) break;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        await db.query(`UPDATE documents SET status = 'published', version = version + 1 WHERE id = $1`, [doc.id]);
+        await db.query('COMMIT');
+        expectProblem(await deleting, 403);
+      } finally {
+        await db.end();
+      }
+      const rows = await em(t).execute('SELECT status FROM documents WHERE id = ?', [doc.id]);
+      expect(rows).toEqual([{ status: 'published' }]);
     });
   });
 

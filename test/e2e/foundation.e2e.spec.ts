@@ -1,16 +1,23 @@
 import { connect } from 'node:net';
+import { createUser, login, loginTokens, bearer } from '../support/auth-helpers';
+import { seedTotp } from '../support/mfa-helpers';
 import { ProbeModule } from '../support/probe.module';
+import { totp } from '../support/totp';
 import { createTestApp, type TestApp } from '../support/test-app';
 
 const PROBLEM = 'application/problem+json';
 
-function rawRequest(url: string, payload: Buffer | string): Promise<string> {
+/**
+ * What the server writes back to `payload` sent on a raw socket, until it closes the connection.
+ * `stall`: the client then sends nothing more and never ends its side (a slow client).
+ */
+function rawRequest(url: string, payload: Buffer | string, stall = false): Promise<string> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), hostname, () => socket.end(payload));
+    const socket = connect(Number(port), hostname, () => (stall ? socket.write(payload) : socket.end(payload)));
     let data = '';
     socket.on('data', (chunk) => (data += chunk.toString()));
-    socket.on('end', () => resolve(data));
+    socket.on('close', () => resolve(data));
     socket.on('error', reject);
   });
 }
@@ -162,6 +169,70 @@ describe('Foundation: error shape, operations and deny-by-default', () => {
     expect(huge).toContain(PROBLEM);
     expect(JSON.parse(huge.slice(huge.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 431 });
   });
+});
+
+describe('Foundation: caching, Host and slow clients', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ listen: true, env: { HTTP_HEADERS_TIMEOUT: '1', HTTP_REQUEST_TIMEOUT: '2' } });
+  });
+  afterAll(() => t.close());
+
+  it('token responses (login, mfa/verify, refresh, oauth/exchange) and authenticated JSON carry Cache-Control: no-store', async () => {
+    const user = await createUser(t);
+    const signedIn = await login(t, user.email, user.password);
+    expect(signedIn.statusCode).toBe(200);
+    const tokens = signedIn.json();
+    const refreshed = await t.app.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken: tokens.refreshToken } });
+    expect(refreshed.statusCode).toBe(200);
+    const me = await t.app.inject({ method: 'GET', url: '/api/v1/users/me', headers: bearer(refreshed.json().accessToken) });
+    expect(me.statusCode).toBe(200);
+    const otpUser = await createUser(t);
+    const { secret } = await seedTotp(t, otpUser.id);
+    const challenge = await login(t, otpUser.email, otpUser.password);
+    expect(challenge.json()).toMatchObject({ mfaRequired: true });
+    const verified = await t.app.inject({ method: 'POST', url: '/api/v1/auth/mfa/verify', payload: { mfaToken: challenge.json().mfaToken, code: totp(secret) } });
+    expect(verified.statusCode).toBe(200);
+    // A successful exchange needs the Google flow (google.e2e); the header is set for every API answer alike.
+    const exchange = await t.app.inject({ method: 'POST', url: '/api/v1/auth/oauth/exchange', payload: { code: 'x'.repeat(43) } });
+    expect(exchange.statusCode).toBeGreaterThanOrEqual(400);
+    const cookieSession = await login(t, user.email, user.password, 'cookie');
+    const cookie = String(cookieSession.headers['set-cookie']).split(';')[0];
+    const csrf = await t.app.inject({ method: 'GET', url: '/api/v1/auth/csrf', headers: { cookie } });
+    expect(csrf.statusCode).toBe(200);
+    for (const res of [signedIn, challenge, verified, refreshed, exchange, me, cookieSession, csrf]) expect(res.headers['cache-control']).toBe('no-store');
+    // Public documents that are meant to be cached keep their own policy.
+    expect((await t.app.inject({ method: 'GET', url: '/.well-known/jwks.json' })).headers['cache-control']).toBe('public, max-age=300');
+  });
+
+  it('an authenticated request outside /api is no-store too (the token proves who asked)', async () => {
+    const { accessToken } = await loginTokens(t, await createUser(t));
+    const res = await t.app.inject({ method: 'GET', url: '/health/live', headers: bearer(accessToken) });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect((await t.app.inject({ method: 'GET', url: '/health/live' })).headers['cache-control']).toBeUndefined();
+  });
+
+  it('RFC 9112: a request with two Host headers is a 400 problem (Node kept the first one silently)', async () => {
+    const twice = await rawRequest(t.url!, 'GET /health/live HTTP/1.1\r\nHost: bastion.example\r\nHost: evil.example\r\nConnection: close\r\n\r\n');
+    expect(twice).toMatch(/^HTTP\/1\.1 400/);
+    expect(twice).toContain(PROBLEM);
+    expect(JSON.parse(twice.slice(twice.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 400, detail: 'A request must carry exactly one Host header' });
+    const once = await rawRequest(t.url!, 'GET /health/live HTTP/1.1\r\nHost: bastion.example\r\nConnection: close\r\n\r\n');
+    expect(once).toMatch(/^HTTP\/1\.1 200/);
+  });
+
+  it('HTTP_HEADERS_TIMEOUT: a client that never finishes its request head is cut off with a 408 problem', async () => {
+    const answer = await rawRequest(t.url!, 'GET /health/live HTTP/1.1\r\nHost: x\r\nX-Slow: ', true);
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    expect(answer).toContain(PROBLEM);
+  }, 15_000);
+
+  it('HTTP_REQUEST_TIMEOUT: a client that never finishes its body is cut off with a 408 problem', async () => {
+    const answer = await rawRequest(t.url!, 'POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"email":', true);
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    expect(answer).toContain(PROBLEM);
+  }, 15_000);
 });
 
 describe('Foundation: metrics token', () => {

@@ -89,6 +89,35 @@ describe('Fuzzer findings stay fixed', () => {
     });
   });
 
+  describe('@IsOptional() let null through as if the field were absent: 500 or a silent write', () => {
+    it('PATCH /users/:id with every field null is a 400 and writes nothing (was 500)', async () => {
+      const user = await createUser(t, { roles: ['viewer'] });
+      const before = (await call('GET', `/api/v1/users/${user.id}`, undefined, admin)).json();
+      const res = await call('PATCH', `/api/v1/users/${user.id}`, JSON.stringify({ displayName: null, roles: null, departmentId: null, status: null }), admin);
+      const errors = (expectValidation(res).errors as { field: string }[]).map((e) => e.field);
+      expect(new Set(errors)).toEqual(new Set(['displayName', 'roles', 'status']));
+      expect((await call('GET', `/api/v1/users/${user.id}`, undefined, admin)).json()).toEqual(before);
+    });
+
+    it('PATCH /roles/:id {name: null} is a 400 (was 500) and POST /roles {description: null} a 400 (was 201)', async () => {
+      const created = await call('POST', '/api/v1/roles', JSON.stringify({ name: 'null-probe', permissions: [] }), admin);
+      expect(created.statusCode).toBe(201);
+      expectValidation(await call('PATCH', `/api/v1/roles/${created.json().id}`, JSON.stringify({ name: null }), admin), 'name');
+      expectValidation(await call('POST', '/api/v1/roles', JSON.stringify({ name: 'null-probe-2', description: null, permissions: [] }), admin), 'description');
+      expect((await call('GET', '/api/v1/roles', undefined, admin)).json().map((r: { name: string }) => r.name)).not.toContain('null-probe-2');
+    });
+
+    it('POST /policies/check {userId: null} is a 400, not a check of the caller (was 200)', async () => {
+      expectValidation(await call('POST', '/api/v1/policies/check', JSON.stringify({ action: 'read', subject: 'Document', userId: null }), admin), 'userId');
+    });
+
+    it('POST /auth/mfa/verify with a null code and a null recovery code is a 400', async () => {
+      const res = await call('POST', '/api/v1/auth/mfa/verify', JSON.stringify({ mfaToken: 'm'.repeat(40), code: null, recoveryCode: null }));
+      const errors = (expectValidation(res).errors as { field: string }[]).map((e) => e.field);
+      expect(new Set(errors)).toEqual(new Set(['code', 'recoveryCode']));
+    });
+  });
+
   it('an unknown body key named like an inherited method (toString) is a 400, not silently dropped (was 202)', async () => {
     expectValidation(await call('POST', '/api/v1/auth/resend-verification', JSON.stringify({ email: 'a@example.com', toString: 1 })), 'toString');
   });

@@ -86,10 +86,26 @@ const INVALID_RULES: unknown[][] = [
   Array.from({ length: 101 }, () => ({ action: 'read', subject: 'Document' })),
 ];
 
+/** A body that gets past validation when nothing is broken: a valid value for every declared field. */
+export function templateBody(schema: JsonSchema, ctx: FuzzContext): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(schema.properties ?? {}).map(([k, s]) => [k, templateValue(k, s, ctx)]));
+}
+
+/**
+ * Every way `null` can stand in for a field: each field alone, then all of them at once. Null is
+ * never "absent": only fields the document marks `nullable` may hold it.
+ */
+export function nullBodies(schema: JsonSchema, ctx: FuzzContext): Body[] {
+  const props = Object.entries(schema.properties ?? {});
+  const single = props.map(([k, s]) => ({ value: { ...templateBody(schema, ctx), [k]: null }, notes: [`${k}: null`], invalid: !s.nullable }));
+  const all = { value: Object.fromEntries(props.map(([k]) => [k, null])), notes: ['every field null'], invalid: props.some(([, s]) => !s.nullable) };
+  return props.length > 1 ? [...single, all] : single;
+}
+
 function bodyArbitrary(schema: JsonSchema, ctx: FuzzContext, onlyInvalid: boolean): fc.Arbitrary<Body> {
   const props = Object.entries(schema.properties ?? {});
   const required = new Set(schema.required ?? []);
-  const template = () => Object.fromEntries(props.map(([k, s]) => [k, templateValue(k, s, ctx)]));
+  const template = () => templateBody(schema, ctx);
   /** Mutations may hit the same key twice: the last one decides whether that key is broken. */
   type Mutation = (body: Record<string, unknown>) => { key: string; note: string; invalid: boolean };
 
@@ -109,7 +125,7 @@ function bodyArbitrary(schema: JsonSchema, ctx: FuzzContext, onlyInvalid: boolea
       field.chain(([k, s]) => wrongTypeValue(s.type).map<Mutation>((value) => (body) => ((body[k] = value), { key: k, note: `${k}: wrong type ${JSON.stringify(value)?.slice(0, 40)}`, invalid: true }))),
       field.map<Mutation>(([k, s]) => (body) => {
         body[k] = null;
-        return { key: k, note: `${k}: null`, invalid: required.has(k) && !s.nullable };
+        return { key: k, note: `${k}: null`, invalid: !s.nullable };
       }),
       field.chain(([k, s]) =>
         hostileString.map<Mutation>((value) => (body) => {

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsEmail, IsIn, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { IsEmail, IsIn, IsString, Length, MaxLength } from 'class-validator';
+import { MayBeAbsent } from '../../common/http/may-be-absent';
 
 // Long enough for any 128-code-point password after NFKC; far below what would make Argon2 costly.
 export const PASSWORD_INPUT_MAX = 512;
@@ -31,7 +32,7 @@ export class RegisterDto extends LoginDto {
 
 export class SignInModeQuery {
   @ApiPropertyOptional({ enum: ['bearer', 'cookie'], description: 'cookie: set the __Host-sid browser session cookie instead of returning tokens' })
-  @IsOptional()
+  @MayBeAbsent()
   @IsIn(['bearer', 'cookie'])
   mode?: 'bearer' | 'cookie';
 }
@@ -52,7 +53,7 @@ export class ResetPasswordDto extends LinkTokenDto {
 
 export class RefreshDto {
   @ApiPropertyOptional({ description: 'Omit in cookie mode: the __Host-sid cookie is rotated instead' })
-  @IsOptional()
+  @MayBeAbsent()
   @IsString()
   @Length(1, 256)
   refreshToken?: string;

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, Length, Matches, ValidateIf } from 'class-validator';
+import { IsString, Length, Matches, ValidateIf } from 'class-validator';
+import { MayBeAbsent } from '../../common/http/may-be-absent';
 import { RECOVERY_CODE_SHAPE } from '../mfa/recovery-codes';
 import { PASSWORD_INPUT_MAX } from './auth.dto';
 
@@ -13,13 +14,14 @@ export class MfaVerifyDto {
   mfaToken!: string;
 
   @ApiPropertyOptional({ description: 'A 6-digit TOTP code', example: '123456' })
-  @ValidateIf((o: MfaVerifyDto) => o.recoveryCode === undefined)
+  // One of the two is required; whichever is present (null included) must be valid.
+  @ValidateIf((o: MfaVerifyDto) => o.code !== undefined || o.recoveryCode === undefined)
   @IsString()
   @Matches(SIX_DIGITS, { message: 'must be 6 digits' })
   code?: string;
 
   @ApiPropertyOptional({ description: 'A recovery code instead of a TOTP code', example: 'A1B2-CDEF-GH3J-KMN4' })
-  @ValidateIf((o: MfaVerifyDto) => o.code === undefined)
+  @ValidateIf((o: MfaVerifyDto) => o.recoveryCode !== undefined || o.code === undefined)
   @IsString()
   @Matches(RECOVERY_CODE_SHAPE, { message: 'must look like XXXX-XXXX-XXXX-XXXX' })
   recoveryCode?: string;
@@ -27,7 +29,7 @@ export class MfaVerifyDto {
 
 export class TotpSetupDto {
   @ApiPropertyOptional({ description: 'Re-authentication (accounts without a password need a sign-in under 5 minutes old)' })
-  @IsOptional()
+  @MayBeAbsent()
   @IsString()
   @Length(1, PASSWORD_INPUT_MAX)
   password?: string;
@@ -42,7 +44,7 @@ export class TotpCodeDto {
 
 export class TotpDisableDto {
   @ApiPropertyOptional()
-  @IsOptional()
+  @MayBeAbsent()
   @IsString()
   @Length(1, PASSWORD_INPUT_MAX)
   password?: string;

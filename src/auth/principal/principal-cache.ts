@@ -68,6 +68,22 @@ export class PrincipalCache implements ChangeListener, OnModuleInit {
     return pending;
   }
 
+  /**
+   * The user's snapshot, having checked that `sessionId` is one of the user's sessions. A session
+   * the snapshot has already seen costs nothing; a new one (a sign-in since it was cached) one
+   * primary-key read per instance; a session id that is not the user's (a token signed with a
+   * leaked key) is never added, so it is refused.
+   */
+  async getWithSession(userId: string, sessionId: string): Promise<UserSnapshot | undefined> {
+    const user = await this.get(userId);
+    if (!user || user.sessionIds.has(sessionId)) return user;
+    const rows: unknown[] = await this.em
+      .fork()
+      .execute('SELECT 1 FROM sessions WHERE id = ? AND user_id = ? AND revoked_at IS NULL AND expires_at > now()', [sessionId, userId]);
+    if (rows.length) user.sessionIds.add(sessionId);
+    return user;
+  }
+
   private async load(userId: string): Promise<UserSnapshot | undefined> {
     const rows: { status: UserSnapshot['status']; deleted: boolean; department_id: string | null; roles: string[] | null }[] = await this.em
       .fork()
@@ -80,6 +96,6 @@ export class PrincipalCache implements ChangeListener, OnModuleInit {
       );
     if (!rows.length) return undefined;
     const row = rows[0];
-    return { userId, status: row.status, deleted: row.deleted, roles: row.roles ?? [], departmentId: row.department_id };
+    return { userId, status: row.status, deleted: row.deleted, roles: row.roles ?? [], departmentId: row.department_id, sessionIds: new Set() };
   }
 }

@@ -21,4 +21,6 @@ export interface UserSnapshot {
   deleted: boolean;
   roles: string[];
   departmentId: string | null;
+  /** Sessions of this user this instance has found live (revocations are the RevocationSet's). */
+  sessionIds: Set<string>;
 }

@@ -1,7 +1,8 @@
 import { Transform } from 'class-transformer';
-import { IsEmail, IsOptional, IsString } from 'class-validator';
+import { IsEmail, IsString, IsUUID } from 'class-validator';
 import { DomainError } from '../problem/domain-error';
 import { MAX_INPUT_DEPTH } from './input-limits';
+import { MayBeAbsent, MayBeAbsentOrNull } from './may-be-absent';
 import { AppValidationPipe } from './validation.pipe';
 
 class ProfileDto {
@@ -9,13 +10,17 @@ class ProfileDto {
   @IsString()
   displayName!: string;
 
-  @IsOptional()
+  @MayBeAbsent()
   @IsEmail()
   email?: string;
+
+  @MayBeAbsentOrNull()
+  @IsUUID()
+  departmentId?: string | null;
 }
 
 class SearchQuery {
-  @IsOptional()
+  @MayBeAbsent()
   @IsString()
   q?: string;
 }
@@ -56,5 +61,13 @@ describe('AppValidationPipe: hostile input is a 400, never a 500', () => {
   it('refuses keys named like inherited methods, which class-transformer dropped silently', async () => {
     expect(await refusal(body({ displayName: 'x', toString: 1 }))).toEqual([{ field: 'toString', message: 'is not allowed' }]);
     expect(await refusal(body({ displayName: 'x', valueOf: { a: 1 } }))).toEqual([{ field: 'valueOf', message: 'is not allowed' }]);
+  });
+
+  it('refuses null for an optional field (IsOptional() let it through to a NOT NULL column: 500) and accepts it only where the field is nullable', async () => {
+    expect(await refusal(body({ displayName: null }))).toEqual([{ field: 'displayName', message: 'displayName must be a string' }]);
+    expect(await refusal(body({ displayName: 'x', email: null }))).toEqual([{ field: 'email', message: 'email must be an email' }]);
+    await expect(body({ displayName: 'x', departmentId: null })).resolves.toMatchObject({ departmentId: null });
+    await expect(body({ displayName: 'x' })).resolves.toMatchObject({ displayName: 'x' });
+    expect(await refusal(body({ displayName: 'x', departmentId: 'nope' }))).toEqual([{ field: 'departmentId', message: 'departmentId must be a UUID' }]);
   });
 });

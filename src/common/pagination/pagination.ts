@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsInt, Max, Min } from 'class-validator';
+import { MayBeAbsent } from '../http/may-be-absent';
 
 /**
  * Only plain decimal digits are a number here: `Number()` (what `@Type(() => Number)` applies)
@@ -13,7 +14,7 @@ const decimal = ({ value }: { value: unknown }) => (typeof value === 'string' &&
 /** `?limit=1..100 (default 20)&offset=0..`; anything else is a 400. */
 export class ListQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
+  @MayBeAbsent()
   @Transform(decimal)
   @IsInt()
   @Min(1)
@@ -21,7 +22,7 @@ export class ListQuery {
   limit: number = 20;
 
   @ApiPropertyOptional({ minimum: 0, maximum: 1_000_000, default: 0 })
-  @IsOptional()
+  @MayBeAbsent()
   @Transform(decimal)
   @IsInt()
   @Min(0)

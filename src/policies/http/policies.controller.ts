@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { IsIn, IsString, IsUUID, MaxLength } from 'class-validator';
+import { MayBeAbsent } from '../../common/http/may-be-absent';
 import { Auth, type AuthContext } from '../auth-context';
 import { SignedIn } from '../check-policy.decorator';
 import { PolicyCheckService, type CheckResult } from '../policy-check.service';
@@ -16,18 +17,18 @@ class PolicyCheckDto {
   subject!: SubjectName;
 
   @ApiPropertyOptional({ format: 'uuid' })
-  @IsOptional()
+  @MayBeAbsent()
   @IsUUID()
   id?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @MayBeAbsent()
   @IsString()
   @MaxLength(64)
   field?: string;
 
   @ApiPropertyOptional({ format: 'uuid', description: 'Check for another user (needs read on Role)' })
-  @IsOptional()
+  @MayBeAbsent()
   @IsUUID()
   userId?: string;
 }

@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, UseInterceptors } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { IsArray, IsBoolean, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { IsArray, IsBoolean, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { MayBeAbsent } from '../../common/http/may-be-absent';
 import { UuidPipe } from '../../common/http/uuid.pipe';
 import { Auth, type AuthContext } from '../auth-context';
 import { CheckPolicy } from '../check-policy.decorator';
@@ -20,7 +21,7 @@ class CreateRoleDto {
   name!: string;
 
   @ApiPropertyOptional({ maxLength: 500 })
-  @IsOptional()
+  @MayBeAbsent()
   @IsString()
   @MaxLength(500)
   description?: string;
@@ -30,31 +31,31 @@ class CreateRoleDto {
   permissions!: unknown[];
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @MayBeAbsent()
   @IsBoolean()
   requireMfa?: boolean;
 }
 
 class UpdateRoleDto {
   @ApiPropertyOptional()
-  @IsOptional()
+  @MayBeAbsent()
   @IsString()
   @Matches(/^[a-z][a-z0-9_-]{1,63}$/, { message: 'must be 2–64 lower-case letters, digits, _ or -, starting with a letter' })
   name?: string;
 
   @ApiPropertyOptional({ maxLength: 500 })
-  @IsOptional()
+  @MayBeAbsent()
   @IsString()
   @Length(0, 500)
   description?: string;
 
   @ApiPropertyOptional(PERMISSIONS_DOC)
-  @IsOptional()
+  @MayBeAbsent()
   @IsArray()
   permissions?: unknown[];
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @MayBeAbsent()
   @IsBoolean()
   requireMfa?: boolean;
 }
