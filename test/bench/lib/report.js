@@ -3,6 +3,7 @@
 // full detail as JSON.
 const { mkdirSync, writeFileSync } = require('node:fs');
 const { dirname } = require('node:path');
+const { enumerationRows } = require('./enumeration-timing');
 
 const COLUMNS = ['scenario', 'conns', 'answers', 'RPS', 'p50 ms', 'p95 ms', 'p99 ms', 'ratio', 'target', 'result'];
 const LEFT_ALIGNED = new Set([0, 7, 8, 9]);
@@ -49,6 +50,8 @@ function judge({ scenarios: s, naiveList: naive, authorization, argon2, server }
     { scenario: `Argon2id hashing alone, ${argon2.cores} at once (in-process)`, rps: argon2.parallelPerSecond, ratio: `${times(argon2.parallelVsBound)} Argon2 bound` },
     http(s.login, { scenario: 'POST /auth/login', ratio: vsBound(s.login), target: '≥ 0.90× bound', result: verdict(checks.loginVsArgon2Bound.pass) }),
     http(s.loginStorm, { scenario: 'POST /auth/login storm', ratio: vsBound(s.loginStorm) }),
+    ...enumerationRows('POST /auth/password/forgot', s.forgotTiming),
+    ...enumerationRows('POST /auth/resend-verification', s.resendTiming),
     { ...s.livenessDuringStorm, scenario: 'GET /health/live during storm (probe)', connections: '50/s', errors: s.livenessDuringStorm.failures },
     { scenario: 'event-loop delay during storm (server)', p50: lag.p50, p99: lag.p99, ratio: lag.max === null ? '' : `max ${lag.max} ms` },
     http(s.baselineAgain, { scenario: 'GET /health/live (baseline again)', ratio: vsBaseline(s.baselineAgain), target: '0.90–1.10× (quiet machine)', result: checks.baselineDrift.pass ? 'pass' : 'NOISY' }),
