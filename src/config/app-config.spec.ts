@@ -95,6 +95,11 @@ describe('configuration', () => {
     expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8' }).trustProxy).toBe('10.0.0.0/8');
   });
 
+  it('starts in production without OAUTH_STATE_SECRET when Google sign-in is not configured (nothing generated)', () => {
+    const config = loadConfig({ NODE_ENV: 'production', DATA_DIR: '/nonexistent/never-written', JWT_PRIVATE_KEY: 'x PRIVATE KEY x', MFA_ENCRYPTION_KEY: Buffer.alloc(32).toString('base64'), DATABASE_URL: 'postgres://db/bastion' });
+    expect(ensureDevelopmentSecrets(config, () => undefined).oauth.stateSecret).toBeUndefined();
+  });
+
   it('generates development secrets once, keeps them private, and reuses them', () => {
     const dir = mkdtempSync(join(tmpdir(), 'bastion-secrets-'));
     try {

@@ -23,7 +23,9 @@ function readOrCreate(file: string, create: () => string): { value: string; crea
  * Production never gets here without them: loadConfig refuses to start.
  */
 export function ensureDevelopmentSecrets(config: AppConfig, log: (line: string) => void): AppConfig {
-  if (config.jwt.privateKeyPem && config.mfa.encryptionKey && config.oauth.stateSecret) return config;
+  // Production needs OAUTH_STATE_SECRET only with Google sign-in, and loadConfig already demands it then.
+  const stateSecretMissing = !config.oauth.stateSecret && config.env !== 'production';
+  if (config.jwt.privateKeyPem && config.mfa.encryptionKey && !stateSecretMissing) return config;
   if (config.env === 'production') throw new Error('production secrets must be configured');
   const dir = resolve(config.dataDir);
   mkdirSync(dir, { recursive: true, mode: 0o700 });

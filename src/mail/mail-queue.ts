@@ -5,6 +5,10 @@ import type { MailMessage } from './mail-message';
 import { MailTransport } from './mail-transport';
 
 const QUEUE = 'mail';
+/** Requests that may or may not end in a mail (forgot-password, resend-verification): the worker decides. */
+const REQUESTS = 'mail-request';
+
+export type MailRequestHandler = (email: string) => Promise<void>;
 
 /**
  * Retries with exponential backoff and jitter (pg-boss: 1–2 s, 2–4 s, … 256–512 s): ten attempts
@@ -22,7 +26,9 @@ export class MailQueue implements OnModuleInit, OnApplicationBootstrap, OnApplic
   private readonly logger = new Logger('Mail');
   private readonly boss: PgBoss;
   private workerId?: string;
+  private requestWorkerId?: string;
   private stopping = false;
+  private readonly handlers = new Map<string, MailRequestHandler>();
 
   constructor(
     @Inject(AppConfig) config: AppConfig,
@@ -50,6 +56,7 @@ export class MailQueue implements OnModuleInit, OnApplicationBootstrap, OnApplic
   async onModuleInit(): Promise<void> {
     await this.boss.start();
     await this.boss.createQueue(QUEUE);
+    await this.boss.createQueue(REQUESTS);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -58,6 +65,28 @@ export class MailQueue implements OnModuleInit, OnApplicationBootstrap, OnApplic
       { batchSize: 5, pollingIntervalSeconds: 0.5, includeMetadata: true },
       (jobs) => this.deliver(jobs),
     );
+    this.requestWorkerId = await this.boss.work<MailRequest>(REQUESTS, { batchSize: 5, pollingIntervalSeconds: 0.5 }, (jobs) => this.settle(jobs, (job) => this.handle(job.data)));
+  }
+
+  /** What a request of `kind` does once the worker takes it (look the account up, mail or not). */
+  onRequest(kind: string, handler: MailRequestHandler): void {
+    this.handlers.set(kind, handler);
+  }
+
+  /**
+   * A single INSERT, whatever the address: the request path does the same work for a known and an
+   * unknown account (no enumeration by timing); the account is looked up by the worker.
+   */
+  async request(kind: string, email: string): Promise<void> {
+    if (!this.handlers.has(kind)) throw new Error(`no handler for mail request ${kind}`);
+    await this.boss.send(REQUESTS, { kind, email }, JOB_OPTIONS);
+    if (this.requestWorkerId) this.boss.notifyWorker(this.requestWorkerId);
+  }
+
+  private async handle(request: MailRequest): Promise<void> {
+    const handler = this.handlers.get(request.kind);
+    if (!handler) throw new Error(`no handler for mail request ${request.kind}`);
+    await handler(request.email);
   }
 
   /** After the HTTP server has closed, so in-flight requests can still enqueue. */
@@ -78,20 +107,32 @@ export class MailQueue implements OnModuleInit, OnApplicationBootstrap, OnApplic
    * Delivers a batch; jobs that fail are left to pg-boss to retry, the delivered ones are
    * completed first so that a retry never re-sends them.
    */
-  private async deliver(jobs: PgBoss.JobWithMetadata<MailMessage>[]): Promise<void> {
+  private deliver(jobs: PgBoss.JobWithMetadata<MailMessage>[]): Promise<void> {
+    return this.settle(jobs, (job) => this.transport.deliver(job.data), (job, reason) => this.logFailure(job, reason));
+  }
+
+  /**
+   * Runs a batch of `queue`'s jobs; those that fail are left to pg-boss to retry, the others are
+   * completed first so that a retry never repeats them.
+   */
+  private async settle<T extends object, J extends PgBoss.Job<T>>(
+    jobs: J[],
+    run: (job: J) => Promise<unknown>,
+    onFailure: (job: J, reason: unknown) => void = (job, reason) => this.logger.warn(`${job.name} job failed (${describe(reason)}); will retry`),
+  ): Promise<void> {
     // A fetch that raced shutdown: hand the jobs back for a retry (or, if the pool is already
-    // closed, to expiry) rather than deliver a mail whose completion could no longer be recorded.
+    // closed, to expiry) rather than run work whose completion could no longer be recorded.
     if (this.stopping) throw new Error('mail queue is shutting down');
-    const results = await Promise.allSettled(jobs.map((job) => this.transport.deliver(job.data)));
+    const results = await Promise.allSettled(jobs.map(run));
     const failed = jobs.filter((_, i) => results[i].status === 'rejected');
     if (!failed.length) return;
     jobs.forEach((job, i) => {
       const result = results[i];
-      if (result.status === 'rejected') this.logFailure(job, result.reason);
+      if (result.status === 'rejected') onFailure(job, result.reason);
     });
-    const delivered = jobs.filter((_, i) => results[i].status === 'fulfilled').map((job) => job.id);
-    if (delivered.length) await this.boss.complete(QUEUE, delivered);
-    throw new Error(`${failed.length} of ${jobs.length} mail(s) not delivered`);
+    const done = jobs.filter((_, i) => results[i].status === 'fulfilled');
+    if (done.length) await this.boss.complete(done[0].name, done.map((job) => job.id));
+    throw new Error(`${failed.length} of ${jobs.length} ${jobs[0].name} job(s) failed`);
   }
 
   // Never the body: it holds the one-time link.
@@ -103,6 +144,11 @@ export class MailQueue implements OnModuleInit, OnApplicationBootstrap, OnApplic
         (last ? '; giving up' : '; will retry'),
     );
   }
+}
+
+interface MailRequest {
+  kind: string;
+  email: string;
 }
 
 function describe(reason: unknown): string {

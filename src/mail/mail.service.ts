@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import type { MailMessage } from './mail-message';
-import { MailQueue } from './mail-queue';
+import { MailQueue, type MailRequestHandler } from './mail-queue';
 import { accountAlreadyExists, accountClaimed, linkTo, passwordReset, setPassword, verifyEmail } from './mail-templates';
 
 /**
@@ -17,6 +17,19 @@ export class MailService {
 
   enqueue(message: MailMessage): Promise<void> {
     return this.queue.enqueue(message);
+  }
+
+  /**
+   * For requests whose mail depends on the account (forgot-password, resend-verification): the
+   * request path only enqueues `kind` for `email` — the same single INSERT for a known and an
+   * unknown address — and the queue's worker runs the handler registered with `onRequest`.
+   */
+  request(kind: string, email: string): Promise<void> {
+    return this.queue.request(kind, email);
+  }
+
+  onRequest(kind: string, handler: MailRequestHandler): void {
+    this.queue.onRequest(kind, handler);
   }
 
   sendVerification(to: string, token: string): Promise<void> {

@@ -8,6 +8,7 @@ const { setTimeout } = require('node:timers');
 const { setTimeout: sleep } = require('node:timers/promises');
 const { loginRequests, refreshRequests } = require('./lib/auth-requests');
 const { ROOT, createDatabase, reachableRedis, startBareApp, startServer } = require('./lib/environment');
+const { enumerationTiming } = require('./lib/enumeration-timing');
 const { argon2Bound, authorizationCost, documentView, naiveList } = require('./lib/in-process');
 const { measure, probe, stopAll } = require('./lib/load');
 const { judge, markdownTable, textTable, write } = require('./lib/report');
@@ -155,6 +156,13 @@ async function main() {
     ),
     'bare',
   );
+
+  // Enumeration by timing: known and unknown addresses interleaved on one connection (the answer's
+  // time, not throughput, is what must not differ).
+  for (const [key, path] of [['forgotTiming', '/api/v1/auth/password/forgot'], ['resendTiming', '/api/v1/auth/resend-verification']]) {
+    log(`${path}: known vs unknown addresses, interleaved, ${WARMUP_SECONDS} s warm-up + ${SECONDS} s`);
+    scenarios[key] = { label: `POST ${path} known vs unknown`, ...(await enumerationTiming({ baseUrl, path, known: data.loginPool, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS })) };
+  }
 
   log(`login storm (${CONNECTIONS.storm} connections, ${SECONDS} s) with /health/live probed every 20 ms`);
   await scrape(baseUrl); // resets the server's event-loop delay histogram

@@ -1,4 +1,5 @@
 import { createUser, em, login, STRONG_PASSWORD, uniqueEmail } from '../support/auth-helpers';
+import { settledMailRequests } from '../support/mail-requests';
 import { expectValidation, PROBLEM_JSON } from '../support/problem-assertions';
 import { extractToken, type SmtpSink, startSmtpSink } from '../support/smtp-sink';
 import { createTestApp, type TestApp } from '../support/test-app';
@@ -287,6 +288,8 @@ describe('Registration and email verification (open, verification required)', ()
       expect(answers.map((r) => r.statusCode)).toEqual([202, 202, 202]);
       expect(new Set(answers.map((r) => r.body)).size).toBe(1);
 
+      // One queued request each, whatever the address (the worker looks the account up).
+      for (const email of [unknown, active.email, pending]) expect(await settledMailRequests(t, email)).toEqual(['verification-resend']);
       const secondToken = extractToken(await sink.next(pending, VERIFY_SUBJECT), '/verify-email');
       expect(secondToken).not.toBe(firstToken);
       expect(await mailJobsTo(t, pending)).toEqual([VERIFY_SUBJECT, VERIFY_SUBJECT]);
@@ -300,6 +303,7 @@ describe('Registration and email verification (open, verification required)', ()
 
       // Once verified there is nothing to resend.
       expect((await resend(t, pending)).statusCode).toBe(202);
+      expect(await settledMailRequests(t, pending)).toEqual(['verification-resend', 'verification-resend']);
       expect(await mailJobsTo(t, pending)).toHaveLength(2);
     });
 

@@ -1,5 +1,5 @@
 import { EntityManager } from '@mikro-orm/postgresql';
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { AuditService } from '../../audit/audit.service';
 import { validationFailed } from '../../common/http/validation.pipe';
 import { DomainError } from '../../common/problem/domain-error';
@@ -18,7 +18,7 @@ import { SessionService } from '../sessions/session.service';
  * It never touches MFA: the next sign-in still asks for the second factor (ASVS 6.4.3).
  */
 @Injectable()
-export class PasswordResetService {
+export class PasswordResetService implements OnModuleInit {
   constructor(
     private readonly em: EntityManager,
     private readonly emailTokens: EmailTokenService,
@@ -30,8 +30,20 @@ export class PasswordResetService {
     private readonly audit: AuditService,
   ) {}
 
-  /** Always accepted, whether or not the address has an account (no enumeration). */
-  async requestReset(email: string): Promise<void> {
+  onModuleInit(): void {
+    this.mail.onRequest(RESET_REQUEST, (email) => this.sendReset(email));
+  }
+
+  /**
+   * Always accepted, whether or not the address has an account, after the same work (one queue
+   * insert): the account is looked up off the request path (no enumeration by body, status or timing).
+   */
+  requestReset(email: string): Promise<void> {
+    return this.mail.request(RESET_REQUEST, email);
+  }
+
+  /** The queue's worker: a reset link to an account that may have one; nothing otherwise. */
+  private async sendReset(email: string): Promise<void> {
     const em = this.em.fork();
     const user = await em.findOne(User, { email, deletedAt: null });
     if (!user || user.status === UserStatus.Disabled) return;
@@ -65,5 +77,7 @@ export class PasswordResetService {
     await this.audit.record({ type: 'auth.password.reset', outcome: 'success', actorId: user.id, targetType: 'User', targetId: user.id });
   }
 }
+
+const RESET_REQUEST = 'password-reset';
 
 const invalidLink = () => new DomainError('badRequest', 'The reset link is invalid, used or expired');

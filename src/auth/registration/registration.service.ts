@@ -1,5 +1,5 @@
 import { EntityManager, LockMode, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { AuditService } from '../../audit/audit.service';
 import { validationFailed } from '../../common/http/validation.pipe';
 import { DomainError } from '../../common/problem/domain-error';
@@ -18,6 +18,8 @@ export interface Registration {
   displayName: string;
 }
 
+const RESEND_REQUEST = 'verification-resend';
+
 export const REGISTRATION_ACCEPTED = 'If this address can be registered, a message with the next step has been sent to it';
 
 /**
@@ -26,7 +28,7 @@ export const REGISTRATION_ACCEPTED = 'If this address can be registered, a messa
  * earlier links die); an active account is never changed — its owner gets a notice instead.
  */
 @Injectable()
-export class RegistrationService {
+export class RegistrationService implements OnModuleInit {
   constructor(
     private readonly em: EntityManager,
     private readonly hasher: PasswordHasher,
@@ -98,8 +100,19 @@ export class RegistrationService {
     await this.audit.record({ type: 'auth.email_verified', outcome: 'success', actorId: userId, targetType: 'User', targetId: userId });
   }
 
-  /** Always accepted; only a pending account gets a fresh link (earlier links stop working). */
-  async resendVerification(email: string): Promise<void> {
+  onModuleInit(): void {
+    this.mail.onRequest(RESEND_REQUEST, (email) => this.resendTo(email));
+  }
+
+  /**
+   * Always accepted after the same work (one queue insert), whatever the address; the worker
+   * looks the account up, and only a pending account gets a fresh link (earlier links stop working).
+   */
+  resendVerification(email: string): Promise<void> {
+    return this.mail.request(RESEND_REQUEST, email);
+  }
+
+  private async resendTo(email: string): Promise<void> {
     const em = this.em.fork();
     const user = await em.findOne(User, { email, deletedAt: null });
     if (!user || user.status !== UserStatus.Pending) return;

@@ -3,6 +3,7 @@
 // full detail as JSON.
 const { mkdirSync, writeFileSync } = require('node:fs');
 const { dirname } = require('node:path');
+const { enumerationRows } = require('./enumeration-timing');
 
 const { evaluate } = require('./targets');
 
@@ -48,6 +49,8 @@ function judge(measured) {
     { scenario: `Argon2id hashing alone, ${argon2.cores} at once (in-process)`, rps: argon2.parallelPerSecond, ratio: `${times(argon2.parallelVsBound)} Argon2 bound` },
     http(s.login, { scenario: 'POST /auth/login', ratio: vsBound(s.login), ...judged('loginVsArgon2Bound', { target: '≥ 0.80× bound' }) }),
     http(s.loginStorm, { scenario: 'POST /auth/login storm', ratio: vsBound(s.loginStorm) }),
+    ...enumerationRows('POST /auth/password/forgot', s.forgotTiming),
+    ...enumerationRows('POST /auth/resend-verification', s.resendTiming),
     { ...s.livenessDuringStorm, scenario: 'GET /health/live during storm (probe)', connections: '50/s', errors: s.livenessDuringStorm.failures },
     { scenario: 'event-loop delay during storm (server)', p50: lag.p50, p99: lag.p99, ratio: lag.max === null ? '' : `max ${lag.max} ms` },
     { scenario: 'bare app RPS spread over the rounds', ratio: `max ÷ min ${bareSpread.toFixed(2)}`, target: '≤ 1.10 (quiet machine)', result: bareSpread <= 1.1 ? 'quiet' : 'NOISY' },
