@@ -93,6 +93,25 @@ import { VerifiedTokenCache } from './tokens/verified-token-cache';
         config.google ? new GoogleStrategy(config, em, box, accounts) : null,
     },
   ],
-  exports: [PrincipalCache, MfaManagementService, SecretBox, SessionService, UserSessionsService, LockoutService, PasswordChangeService, PasswordsModule, EmailTokenService, MailModule],
+  exports: [
+    PrincipalCache,
+    MfaManagementService,
+    SecretBox,
+    SessionService,
+    UserSessionsService,
+    LockoutService,
+    PasswordChangeService,
+    PasswordsModule,
+    EmailTokenService,
+    MailModule,
+    // The hosted pages (src/pages) run the same sign-in, recovery and MFA services as the API.
+    PasswordLoginService,
+    SignInService,
+    SecondFactorService,
+    SessionCookieStrategy,
+    RegistrationService,
+    PasswordResetService,
+    TotpService,
+  ],
 })
 export class AuthModule {}

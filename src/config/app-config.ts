@@ -45,6 +45,11 @@ export interface Config {
   oauth: { successRedirect?: string; failureRedirect?: string };
   cors: { origins: string[] };
   trustProxy: boolean | string | number;
+  pages: {
+    /** Origins besides APP_URL's that `return_to` may lead to (after sign-in). */
+    returnToOrigins: string[];
+    brand: { name: string; logoUrl?: string; primaryColor: string };
+  };
 }
 
 // Declaration merging gives the class every field of Config, so `AppConfig` is both the DI token
@@ -93,7 +98,7 @@ export function loadConfig(raw: Record<string, string | undefined>): AppConfig {
   }
   if (problems.length) throw new ConfigError(problems);
 
-  const appUrl = e.APP_URL.replace(/\/+$/, '');
+  const appUrl = (e.APP_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   return new AppConfig({
     env: e.NODE_ENV,
     port: e.PORT,
@@ -150,6 +155,10 @@ export function loadConfig(raw: Record<string, string | undefined>): AppConfig {
     oauth: { successRedirect: e.OAUTH_SUCCESS_REDIRECT, failureRedirect: e.OAUTH_FAILURE_REDIRECT },
     cors: { origins: e.CORS_ORIGINS.map((o) => new URL(o).origin) },
     trustProxy: e.TRUST_PROXY,
+    pages: {
+      returnToOrigins: e.RETURN_TO_ORIGINS.map((o) => new URL(o).origin),
+      brand: { name: e.BRAND_NAME, logoUrl: e.BRAND_LOGO_URL, primaryColor: e.BRAND_PRIMARY_COLOR.toLowerCase() },
+    },
   });
 }
 

@@ -1,0 +1,21 @@
+import { Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module';
+import { BrandCssController } from './http/brand-css.controller';
+import { LoginPageController } from './http/login.controller';
+import { PageErrorFilter } from './page-error.filter';
+import { PageGuard } from './page-guard';
+import { PageRenderer } from './page-renderer';
+import { SignInInteractions } from './sign-in-interactions';
+
+/**
+ * The hosted pages (server-rendered, views/ and assets/ at the top level): sign-in, registration,
+ * recovery and the account page, on the same services as the REST API. SignInInteractions is how
+ * the OIDC provider's login step shapes /login.
+ */
+@Module({
+  imports: [AuthModule],
+  controllers: [LoginPageController, BrandCssController],
+  providers: [PageRenderer, PageGuard, PageErrorFilter, SignInInteractions],
+  exports: [SignInInteractions],
+})
+export class PagesModule {}
