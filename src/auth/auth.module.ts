@@ -34,6 +34,8 @@ import { PrincipalResolver } from './principal/principal-resolver';
 import { PasswordChangeService } from './recovery/password-change.service';
 import { PasswordResetService } from './recovery/password-reset.service';
 import { RegistrationService } from './registration/registration.service';
+import { SecurityNotices } from './notifications/security-notices';
+import { EmailChangeService } from './email-change/email-change.service';
 import { CookieSessions } from './sessions/cookie-sessions';
 import { RevocationSet } from './sessions/revocation-set';
 import { SessionService } from './sessions/session.service';
@@ -80,6 +82,8 @@ import { VerifiedTokenCache } from './tokens/verified-token-cache';
     MfaChallenges,
     SecondFactorService,
     MfaManagementService,
+    SecurityNotices,
+    EmailChangeService,
     GoogleAccountService,
     GoogleSignInService,
     OAuthExchangeService,
@@ -112,6 +116,8 @@ import { VerifiedTokenCache } from './tokens/verified-token-cache';
     RegistrationService,
     PasswordResetService,
     TotpService,
+    EmailChangeService,
+    GoogleAccountService,
   ],
 })
 export class AuthModule {}

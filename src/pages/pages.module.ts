@@ -1,7 +1,10 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
+import { UsersModule } from '../users/users.module';
+import { AccountPageController } from './http/account.controller';
 import { BrandCssController } from './http/brand-css.controller';
 import { LoginPageController } from './http/login.controller';
+import { RecoveryPagesController } from './http/recovery.controller';
 import { PageErrorFilter } from './page-error.filter';
 import { PageGuard } from './page-guard';
 import { PageRenderer } from './page-renderer';
@@ -13,8 +16,8 @@ import { SignInInteractions } from './sign-in-interactions';
  * the OIDC provider's login step shapes /login.
  */
 @Module({
-  imports: [AuthModule],
-  controllers: [LoginPageController, BrandCssController],
+  imports: [AuthModule, UsersModule],
+  controllers: [LoginPageController, RecoveryPagesController, AccountPageController, BrandCssController],
   providers: [PageRenderer, PageGuard, PageErrorFilter, SignInInteractions],
   exports: [SignInInteractions],
 })

@@ -1,8 +1,9 @@
 import { Body, Controller, Get, HttpCode, Patch, Post } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiNoContentResponse, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsOptional, IsString, Length } from 'class-validator';
-import { PASSWORD_INPUT_MAX } from '../auth/http/auth.dto';
+import { IsEmail, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { EMAIL_CHANGE_ACCEPTED, EmailChangeService } from '../auth/email-change/email-change.service';
+import { MessageView, PASSWORD_INPUT_MAX } from '../auth/http/auth.dto';
 import { CurrentPrincipal } from '../auth/principal/current-principal.decorator';
 import type { Principal } from '../auth/principal/principal';
 import { PasswordChangeService } from '../auth/recovery/password-change.service';
@@ -11,7 +12,7 @@ import { SignedIn } from '../policies/check-policy.decorator';
 import { UsersService } from './users.service';
 import { UserView } from './user.view';
 
-class UpdateMeDto {
+export class UpdateMeDto {
   @ApiProperty({ minLength: 1, maxLength: 100 })
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
   @IsString()
@@ -19,7 +20,7 @@ class UpdateMeDto {
   displayName!: string;
 }
 
-class ChangePasswordDto {
+export class ChangePasswordDto {
   @ApiPropertyOptional({ description: 'Omitted only by accounts without a password (Google sign-in)' })
   @IsOptional()
   @IsString()
@@ -32,6 +33,20 @@ class ChangePasswordDto {
   newPassword!: string;
 }
 
+export class ChangeEmailDto {
+  @ApiProperty({ example: 'ada@new.example.com', maxLength: 254 })
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
+  @IsEmail({}, { message: 'must be an email address' })
+  @MaxLength(254)
+  newEmail!: string;
+
+  @ApiPropertyOptional({ description: 'Omitted only by accounts without a password (then a sign-in under 5 minutes old is needed)' })
+  @IsOptional()
+  @IsString()
+  @Length(1, PASSWORD_INPUT_MAX)
+  currentPassword?: string;
+}
+
 @ApiTags('users')
 @SignedIn()
 @Controller('api/v1/users/me')
@@ -39,6 +54,7 @@ export class MeController {
   constructor(
     private readonly users: UsersService,
     private readonly passwords: PasswordChangeService,
+    private readonly emailChange: EmailChangeService,
   ) {}
 
   @Get()
@@ -59,5 +75,14 @@ export class MeController {
   @ApiNoContentResponse({ description: "Password changed; the caller's other sessions are ended" })
   changePassword(@CurrentPrincipal() principal: Principal, @Body() body: ChangePasswordDto): Promise<void> {
     return this.passwords.change(principal, body.currentPassword, body.newPassword);
+  }
+
+  @Post('email')
+  @AuthThrottled()
+  @HttpCode(202)
+  @ApiAcceptedResponse({ type: MessageView, description: 'The same answer whether or not the address is free; the change happens when the mailed link is followed' })
+  async changeEmail(@CurrentPrincipal() principal: Principal, @Body() body: ChangeEmailDto): Promise<MessageView> {
+    await this.emailChange.request(principal, body.newEmail, body.currentPassword);
+    return { message: EMAIL_CHANGE_ACCEPTED };
   }
 }

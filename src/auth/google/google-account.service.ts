@@ -7,6 +7,7 @@ import { DEFAULT_ROLE, grantRoles } from '../../users/user-roles';
 import { User, UserStatus } from '../../users/user.entity';
 import { EmailTokenPurpose } from '../email-tokens/email-token.entity';
 import { EmailTokenService } from '../email-tokens/email-token.service';
+import { SecurityNotices } from '../notifications/security-notices';
 
 /** What Google's OpenID userinfo says (the profile's raw JSON). */
 export interface GoogleClaims {
@@ -31,6 +32,7 @@ export class GoogleAccountService {
     private readonly em: EntityManager,
     private readonly emailTokens: EmailTokenService,
     private readonly audit: AuditService,
+    private readonly notices: SecurityNotices,
     @Inject(AppConfig) private readonly config: AppConfig,
   ) {}
 
@@ -89,7 +91,16 @@ export class GoogleAccountService {
       targetId: outcome.userId,
       details: { provider: PROVIDER, email, ...(outcome.claimed ? { claimedPendingAccount: true } : {}) },
     });
+    if (outcome.event === 'auth.google.linked') await this.notices.notify(outcome.userId, 'identity_linked');
     return outcome.userId;
+  }
+
+  /** The Google identities linked to an account (for its owner's account page). */
+  async linkedTo(userId: string): Promise<{ email: string; linkedAt: Date }[]> {
+    const rows: { email: string; created_at: Date }[] = await this.em
+      .fork()
+      .execute('SELECT email, created_at FROM external_identities WHERE user_id = ? AND provider = ? ORDER BY created_at', [userId, PROVIDER]);
+    return rows.map((r) => ({ email: r.email, linkedAt: new Date(r.created_at) }));
   }
 
   private async link(tx: EntityManager, sub: string, userId: string, email: string): Promise<void> {

@@ -10,6 +10,7 @@ import { PasswordPolicy } from '../passwords/password-policy';
 import type { Principal } from '../principal/principal';
 import { signedInRecently } from '../principal/recent-sign-in';
 import { SessionService } from '../sessions/session.service';
+import { SecurityNotices } from '../notifications/security-notices';
 
 /**
  * A signed-in user changes their password: the current one is re-checked (or, for an account
@@ -25,6 +26,7 @@ export class PasswordChangeService {
     private readonly sessions: SessionService,
     private readonly audit: AuditService,
     private readonly lockout: LockoutService,
+    private readonly notices: SecurityNotices,
   ) {}
 
   async change(principal: Principal, currentPassword: string | undefined, newPassword: string): Promise<void> {
@@ -47,5 +49,6 @@ export class PasswordChangeService {
     await em.flush();
     const ended = await this.sessions.revokeAllOfUser(user.id, 'password_changed', principal.sessionId);
     await this.audit.record({ type: 'auth.password.changed', outcome: 'success', actorId: user.id, targetType: 'User', targetId: user.id, details: { otherSessionsEnded: ended.length } });
+    await this.notices.notify(user.id, 'password_changed');
   }
 }

@@ -11,6 +11,7 @@ import { LockoutService } from '../lockout/lockout.service';
 import { PasswordHasher } from '../passwords/password-hasher';
 import { PasswordPolicy } from '../passwords/password-policy';
 import { SessionService } from '../sessions/session.service';
+import { SecurityNotices } from '../notifications/security-notices';
 
 /**
  * Forgotten passwords: a single-use 30-minute link; using it sets the password, ends every
@@ -28,6 +29,7 @@ export class PasswordResetService {
     private readonly sessions: SessionService,
     private readonly mail: MailService,
     private readonly audit: AuditService,
+    private readonly notices: SecurityNotices,
   ) {}
 
   /** Always accepted, whether or not the address has an account (no enumeration). */
@@ -61,6 +63,7 @@ export class PasswordResetService {
     if (!done) throw invalidLink();
     await this.sessions.revokeAllOfUser(user.id, 'password_reset');
     await this.audit.record({ type: 'auth.password.reset', outcome: 'success', actorId: user.id, targetType: 'User', targetId: user.id });
+    await this.notices.notify(user.id, 'password_reset');
   }
 }
 

@@ -59,6 +59,12 @@ export class UserSessionsService {
     await this.audit.record({ type: 'auth.logout', outcome: 'success', actorId: principal.userId, targetType: 'User', targetId: principal.userId, details: { all: true, sessions: ids.length } });
   }
 
+  /** Ends every session of the caller but the one making the request. */
+  async logoutOthers(principal: Principal): Promise<void> {
+    const ids = await this.sessions.revokeAllOfUser(principal.userId, 'logout_others', principal.sessionId);
+    await this.audit.record({ type: 'auth.logout', outcome: 'success', actorId: principal.userId, targetType: 'User', targetId: principal.userId, details: { others: true, sessions: ids.length } });
+  }
+
   /** Live sessions of `userId` (not revoked, not past their absolute or idle end). */
   async list(userId: string, currentSessionId?: string): Promise<SessionSummary[]> {
     const rows: { id: string; created_at: Date; last_used_at: Date; ip: string | null; user_agent: string | null; amr: string[]; expires_at: Date; revoked_at: Date | null }[] =
