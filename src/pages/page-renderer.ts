@@ -29,6 +29,8 @@ export class PageRenderer {
       languages: Object.keys(LOCALES).map((code) => ({ code, name: LOCALES[code as keyof typeof LOCALES]['lang.name'], href: withLang(page.url, code), current: code === page.locale })),
       brand: this.config.pages.brand,
       csrf: page.csrfToken,
+      // The sign-out button is a signed-in form on every page, anonymous ones included.
+      logoutCsrf: page.principal?.csrfToken,
       signedIn: !!page.principal,
       errors,
       firstError: Object.keys(errors)[0],

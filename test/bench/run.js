@@ -11,7 +11,7 @@ const { ROOT, createDatabase, reachableRedis, startServer } = require('./lib/env
 const { argon2Bound, authorizationCost, documentView, naiveList } = require('./lib/in-process');
 const { measure, probe, stopAll } = require('./lib/load');
 const { judge, markdownTable, textTable, write } = require('./lib/report');
-const { ADMIN, login: signIn, preflight, seed } = require('./lib/seed');
+const { ADMIN, cookieSession, login: signIn, preflight, seed } = require('./lib/seed');
 const { errors5xx, eventLoopLag, scrape } = require('./lib/server-metrics');
 const { judgeSoak, soak, stopSoak } = require('./lib/soak');
 
@@ -99,6 +99,11 @@ async function main() {
     headers: viewer,
     requests: [{ setupRequest: (req) => ({ ...req, path: `/api/v1/documents/${data.readableIds[nextId++ % data.readableIds.length]}` }) }],
   });
+  // The hosted pages: the sign-in form (a first visit: it sets the pre-session cookie) and a
+  // signed-in account page (user, sessions, linked identities), rendered from cached templates.
+  await run('loginPage', 'GET /login (page)', { path: '/login', connections: CONNECTIONS.cheap });
+  const browserCookie = await cookieSession(baseUrl, data.loginPool[2]);
+  await run('accountPage', 'GET /account (page, signed in)', { path: '/account', connections: CONNECTIONS.cheap, headers: { cookie: browserCookie } });
   const listPath = '/api/v1/documents?limit=20';
   await run('listViewer', `GET ${listPath} (viewer)`, { path: listPath, connections: CONNECTIONS.list, headers: viewer });
   await run('listManager', `GET ${listPath} (manager)`, { path: listPath, connections: CONNECTIONS.list, headers: bearer(data.manager.token) });

@@ -130,9 +130,11 @@ describe('Hosted pages: /login and /logout', () => {
     expect(account.statusCode).toBe(303);
     const page = await browser.get('/login/mfa');
     expect(page.statusCode).toBe(303);
-    // A signed-in page provides the session's token; use the API's csrf endpoint for it here.
-    const csrf = (await browser.get('/api/v1/auth/csrf')).json().csrfToken as string;
-    const out = await browser.post('/logout', { _csrf: csrf });
+    // The sign-out button on an anonymous page carries the session's token, not the page's.
+    const register = await browser.get('/register');
+    const logoutCsrf = /action="\/logout"[^>]*><input type="hidden" name="_csrf" value="([^"]*)"/.exec(register.body)![1];
+    expect(logoutCsrf).toBe((await browser.get('/api/v1/auth/csrf')).json().csrfToken);
+    const out = await browser.post('/logout', { _csrf: logoutCsrf });
     expect(out.statusCode).toBe(303);
     expect(out.headers.location).toBe('/login?signed_out=1');
     expect(browser.cookie('__Host-sid')).toBeUndefined();

@@ -41,6 +41,8 @@ function judge({ scenarios: s, naiveList: naive, authorization, argon2, server }
     { scenario: 'authorization (in-process)', ratio: `+${authorization.addsPct.toFixed(1)} % on whoami (${authorization.documentReadUs} µs)`, target: '< 10 %', result: verdict(checks.authorizationAddsPct.pass) },
     http(s.usersMe, { scenario: 'GET /users/me', ratio: vsBaseline(s.usersMe) }),
     http(s.documentGet, { scenario: 'GET /documents/:id', ratio: vsBaseline(s.documentGet) }),
+    http(s.loginPage, { scenario: 'GET /login (hosted page)', ratio: vsBaseline(s.loginPage) }),
+    http(s.accountPage, { scenario: 'GET /account (hosted page, signed in)', ratio: vsBaseline(s.accountPage) }),
     http(s.listViewer, { scenario: 'GET /documents?limit=20 viewer', ratio: vsBaseline(s.listViewer), target: 'p95 < 20 ms', result: verdict(checks.listViewerP95Ms.pass) }),
     http(s.listManager, { scenario: 'GET /documents?limit=20 manager', ratio: vsBaseline(s.listManager), target: 'p95 < 20 ms', result: verdict(checks.listManagerP95Ms.pass) }),
     { scenario: 'naive list viewer (load all, filter in JS)', p50: naive.viewer.totalMs, ratio: `${times(naive.viewer.totalMs / s.listViewer.p50)} SQL list p50` },
