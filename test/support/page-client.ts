@@ -18,10 +18,13 @@ export class PageClient {
     return this.send({ method: 'GET', url, headers });
   }
 
-  /** Posts a form; `_csrf` is taken from the last page unless given (pass `_csrf: undefined` to leave it out). */
+  /**
+   * Posts a form; `_csrf` is taken from the last page's form with this action (else its first
+   * form) unless given — pass `_csrf: undefined` to leave it out.
+   */
   async post(url: string, form: Record<string, string | undefined>): Promise<LightMyRequestResponse> {
     const fields: Record<string, string> = {};
-    const withCsrf = '_csrf' in form ? form : { _csrf: this.last ? csrfOf(this.last.body) : undefined, ...form };
+    const withCsrf = '_csrf' in form ? form : { _csrf: this.last ? csrfOf(this.last.body, url) : undefined, ...form };
     for (const [k, v] of Object.entries(withCsrf)) if (v !== undefined) fields[k] = v;
     return this.send({ method: 'POST', url, payload: new URLSearchParams(fields).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
   }
@@ -46,8 +49,11 @@ export class PageClient {
   }
 }
 
-export function csrfOf(html: string): string {
-  const match = /name="_csrf" value="([^"]*)"/.exec(html);
+/** The `_csrf` of the form posting to `action` (the sign-out form carries another token), else of the first form. */
+export function csrfOf(html: string, action?: string): string {
+  const escaped = action?.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const ofForm = escaped ? new RegExp(`action="${escaped}"[^>]*>\\s*<input type="hidden" name="_csrf" value="([^"]*)"`).exec(html) : null;
+  const match = ofForm ?? /name="_csrf" value="([^"]*)"/.exec(html);
   if (!match) throw new Error('no _csrf field on the page');
   return match[1];
 }
