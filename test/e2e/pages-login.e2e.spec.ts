@@ -27,6 +27,7 @@ describe('Hosted pages: /login and /logout', () => {
     expect(res.body).not.toMatch(/<script(?![^>]*src=)/);
     expect(res.body).not.toMatch(/ style=/);
     expect(browser.cookie('__Host-pre')).toBeDefined();
+    expect(res.body).not.toContain('Sign in with Google');
   });
 
   it('a right password: 303 to return_to with the same __Host-sid cookie session as the API cookie mode', async () => {
@@ -161,5 +162,48 @@ describe('Hosted pages: /login and /logout', () => {
     const brand = await t.app.inject({ method: 'GET', url: '/assets/brand.css' });
     expect(brand.body).toContain(`--pico-primary: ${t.config.pages.brand.primaryColor};`);
     expect((await t.app.inject({ method: 'GET', url: '/assets/../package.json' })).statusCode).toBe(404);
+  });
+});
+
+describe('Hosted pages: Google button and hostile input', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({
+      env: { GOOGLE_CLIENT_ID: 'page-test-client', GOOGLE_CLIENT_SECRET: 'page-test-secret', GOOGLE_CALLBACK_URL: 'http://localhost:3000/api/v1/auth/google/callback' },
+    });
+  });
+  afterAll(() => t.close());
+
+  it('shows "Sign in with Google" only when Google is configured', async () => {
+    const page = await new PageClient(t).get('/login');
+    expect(page.body).toContain('<a href="/api/v1/auth/google" role="button"');
+    expect(page.body).toContain('Sign in with Google');
+  });
+
+  it('malformed forms (repeated fields, missing fields, wrong types, JSON bodies) get a page, never a 5xx', async () => {
+    const user = await createUser(t);
+    const browser = new PageClient(t);
+    await browser.get('/login');
+    const csrf = browser.last!.body.match(/name="_csrf" value="([^"]*)"/)![1];
+    const raw = (url: string, payload: string, type = 'application/x-www-form-urlencoded') =>
+      t.app.inject({ method: 'POST', url, payload, headers: { 'content-type': type, cookie: [...browser.cookies].map(([k, v]) => `${k}=${v}`).join('; ') } });
+    const cases: [string, string, string?][] = [
+      ['/login', `_csrf=${csrf}&email=${encodeURIComponent(user.email)}&email=x@example.com&password=a&password=b&return_to=/a&return_to=//evil.example`],
+      ['/login', `_csrf=${csrf}`],
+      ['/login', `_csrf=${csrf}&email=${'a'.repeat(5000)}&password=${'p'.repeat(5000)}`],
+      ['/login/mfa', `_csrf=${csrf}&code=1&code=2`],
+      ['/register', `_csrf=${csrf}&displayName=&email=not-an-email&password=`],
+      ['/verify-email', `_csrf=${csrf}&token=a&token=b`],
+      ['/reset-password', `_csrf=${csrf}&newPassword=x`],
+      ['/forgot-password', `_csrf=${csrf}&email[]=x`],
+      ['/login', JSON.stringify({ _csrf: csrf, email: ['a'], password: { x: 1 } }), 'application/json'],
+      ['/login', JSON.stringify([csrf]), 'application/json'],
+      ['/login', 'not json', 'application/json'],
+    ];
+    for (const [url, payload, type] of cases) {
+      const res = await raw(url, payload, type);
+      expect([url, res.statusCode < 500]).toEqual([url, true]);
+    }
+    expect(browser.cookie('__Host-sid')).toBeUndefined();
   });
 });
