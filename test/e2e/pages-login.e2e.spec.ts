@@ -1,5 +1,6 @@
 import { createUser, em, STRONG_PASSWORD } from '../support/auth-helpers';
 import { PageClient } from '../support/page-client';
+import { SignInInteractions } from '../../src/pages/sign-in-interactions';
 import { createTestApp, type TestApp } from '../support/test-app';
 
 describe('Hosted pages: /login and /logout', () => {
@@ -119,6 +120,28 @@ describe('Hosted pages: /login and /logout', () => {
     const browser = new PageClient(t);
     const res = await browser.get(`/login?return_to=${encodeURIComponent('https://app.example.com/home')}`);
     expect(res.headers['content-security-policy']).toContain("form-action 'self' https://app.example.com");
+  });
+
+  it('SignInInteractions (the OIDC login step): widens form-action and forces a fresh sign-in that replaces the old session', async () => {
+    t.app.get(SignInInteractions).register((returnTo) =>
+      returnTo.startsWith('/oidc/interaction/') ? { formActionOrigins: ['https://rp.example'], forceSignIn: true } : null,
+    );
+    const user = await createUser(t);
+    const browser = new PageClient(t);
+    await browser.get('/login');
+    await browser.post('/login', { email: user.email, password: user.password });
+    const oldSid = browser.cookie('__Host-sid')!;
+    // An ordinary return_to still goes straight on; the interaction shows the form again.
+    expect((await browser.get('/login?return_to=/account')).statusCode).toBe(303);
+    const form = await browser.get('/login?return_to=%2Foidc%2Finteraction%2Fuid-1');
+    expect(form.statusCode).toBe(200);
+    expect(form.headers['content-security-policy']).toContain("form-action 'self' https://rp.example");
+    const res = await browser.post('/login', { email: user.email, password: user.password, return_to: '/oidc/interaction/uid-1' });
+    expect(res.statusCode).toBe(303);
+    expect(res.headers.location).toBe('/oidc/interaction/uid-1');
+    expect(browser.cookie('__Host-sid')).not.toBe(oldSid);
+    const old = await t.app.inject({ method: 'GET', url: '/api/v1/auth/whoami', headers: { cookie: `__Host-sid=${oldSid}` } });
+    expect(old.statusCode).toBe(401);
   });
 
   it('POST /logout ends the session (the API sees it) and lands on /login?signed_out=1', async () => {
