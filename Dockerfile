@@ -25,6 +25,9 @@ WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The hosted pages' templates and stylesheets (read at start, cached).
+COPY views ./views
+COPY assets ./assets
 # The code stays root-owned (read-only for the app); only DATA_DIR (.data) is writable.
 RUN mkdir -p /app/.data && chown node:node /app/.data
 USER node

@@ -23,6 +23,15 @@ const AUTH_PUBLIC = [
   'email-tokens/(email-token\\.service|email-token\\.entity)',
   'recovery/password-change\\.service',
   'http/auth\\.dto',
+  // The sign-in surface the hosted pages (src/pages) drive with the same services as the API.
+  'login/(password-login\\.service|sign-in\\.service)',
+  'mfa/(second-factor\\.service|recovery-codes)',
+  'http/(mfa\\.dto|session-cookie)',
+  'strategies/session-cookie\\.strategy',
+  'registration/registration\\.service',
+  'recovery/password-reset\\.service',
+  'email-change/email-change\\.service',
+  'google/google-account\\.service',
 ];
 const NO_OLD_CHANGE_FEED = edge('(^|/)auth/change-feed(/|$)', 'The change feed is database infrastructure: src/database/change-feed.');
 // class-validator's IsOptional() lets `null` through as if the field were absent: use common/http/may-be-absent.ts.

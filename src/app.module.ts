@@ -11,6 +11,7 @@ import { DocumentsModule } from './documents/documents.module';
 import { GuardOrderModule } from './guard-order.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { PagesModule } from './pages/pages.module';
 import { PoliciesModule } from './policies/policies.module';
 import { UsersModule } from './users/users.module';
 
@@ -38,6 +39,7 @@ export class AppModule {
         UsersModule,
         DepartmentsModule,
         DocumentsModule,
+        PagesModule,
       ],
     };
   }

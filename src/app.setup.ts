@@ -1,4 +1,6 @@
 import fastifyCookie from '@fastify/cookie';
+import fastifyStatic from '@fastify/static';
+import fastifyView from '@fastify/view';
 import { type EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { Logger as NestLogger } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -8,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { SESSION_COOKIE } from './auth/sessions/session-credentials';
+import { Eta } from 'eta';
 import { AppValidationPipe } from './common/http/validation.pipe';
 import { setupOpenApi } from './common/http/openapi';
 import { requestIdOf } from './common/http/request-id';
@@ -20,6 +23,7 @@ import { sendProblem } from './common/problem/problem-response';
 import type { AppConfig } from './config/app-config';
 import { registerRequestContext } from './database/request-context';
 import { MetricsService } from './metrics/metrics.service';
+import { ASSETS_DIR, PICO_DIR, VIEWS_DIR } from './pages/page-paths';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
@@ -136,6 +140,10 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
   registerRequestContext(app);
 
   await app.register(fastifyCookie);
+  // The hosted pages: eta templates (escaped output by default), cached outside development;
+  // their stylesheets and scripts under /assets (ours, and Pico's classless stylesheet).
+  await app.register(fastifyView, { engine: { eta: new Eta() }, root: VIEWS_DIR, production: config.env !== 'development' });
+  await app.register(fastifyStatic, { root: [ASSETS_DIR, PICO_DIR], prefix: '/assets/', index: false, maxAge: '1h'});
   if (config.cors.origins.length) {
     app.enableCors({
       origin: config.cors.origins,

@@ -33,6 +33,8 @@ import { PrincipalResolver } from './principal/principal-resolver';
 import { PasswordChangeService } from './recovery/password-change.service';
 import { PasswordResetService } from './recovery/password-reset.service';
 import { RegistrationService } from './registration/registration.service';
+import { SecurityNotices } from './notifications/security-notices';
+import { EmailChangeService } from './email-change/email-change.service';
 import { CookieSessions } from './sessions/cookie-sessions';
 import { RevocationSet } from './sessions/revocation-set';
 import { loadSessionRecord } from './sessions/session-record';
@@ -78,6 +80,8 @@ import { VerifiedTokenCache } from './tokens/verified-token-cache';
     MfaChallenges,
     SecondFactorService,
     MfaManagementService,
+    SecurityNotices,
+    EmailChangeService,
     GoogleAccountService,
     GoogleSignInService,
     OAuthExchangeService,
@@ -91,7 +95,29 @@ import { VerifiedTokenCache } from './tokens/verified-token-cache';
         config.google ? new GoogleStrategy(config, em, box, accounts) : null,
     },
   ],
-  exports: [AuthenticationGuard, PrincipalCache, MfaManagementService, SecretBox, SessionService, UserSessionsService, LockoutService, PasswordChangeService, PasswordsModule, EmailTokenService, MailModule],
+  exports: [
+    AuthenticationGuard,
+    PrincipalCache,
+    MfaManagementService,
+    SecretBox,
+    SessionService,
+    UserSessionsService,
+    LockoutService,
+    PasswordChangeService,
+    PasswordsModule,
+    EmailTokenService,
+    MailModule,
+    // The hosted pages (src/pages) run the same sign-in, recovery and MFA services as the API.
+    PasswordLoginService,
+    SignInService,
+    SecondFactorService,
+    SessionCookieStrategy,
+    RegistrationService,
+    PasswordResetService,
+    TotpService,
+    EmailChangeService,
+    GoogleAccountService,
+  ],
 })
 export class AuthModule implements OnModuleInit {
   constructor(

@@ -34,6 +34,24 @@ describe('configuration', () => {
     expect(c.database.url).toBeUndefined();
   });
 
+  it('APP_URL defaults to http://localhost:${PORT}; the pages get their brand and return_to origins', () => {
+    expect(loadConfig({ PORT: '8080' }).appUrl).toBe('http://localhost:8080');
+    expect(loadConfig({ PORT: '8080', APP_URL: 'https://auth.example.com/' }).appUrl).toBe('https://auth.example.com');
+    const c = loadConfig({ RETURN_TO_ORIGINS: 'https://app.example.com/path, http://localhost:5173', BRAND_NAME: 'Acme SSO', BRAND_PRIMARY_COLOR: '#AA3300', BRAND_LOGO_URL: '/assets/logo.svg' });
+    expect(c.pages).toEqual({
+      returnToOrigins: ['https://app.example.com', 'http://localhost:5173'],
+      brand: { name: 'Acme SSO', logoUrl: '/assets/logo.svg', primaryColor: '#aa3300' },
+    });
+    expect(loadConfig({}).pages.brand).toEqual({ name: 'Bastion', logoUrl: undefined, primaryColor: '#0b5fff' });
+  });
+
+  it('refuses a brand colour or logo that could inject CSS or load from anywhere', () => {
+    expect(problemsOf({ BRAND_PRIMARY_COLOR: 'red; } body { display:none' })[0]).toMatch(/^BRAND_PRIMARY_COLOR: must be a hex colour/);
+    expect(problemsOf({ BRAND_LOGO_URL: 'javascript:alert(1)' })[0]).toMatch(/^BRAND_LOGO_URL: /);
+    expect(problemsOf({ BRAND_LOGO_URL: '/uploads/logo.png' })[0]).toMatch(/^BRAND_LOGO_URL: /);
+    expect(problemsOf({ RETURN_TO_ORIGINS: 'javascript:alert(1)' })[0]).toMatch(/^RETURN_TO_ORIGINS: /);
+  });
+
   it('reports one line per bad variable and never echoes a value', () => {
     const problems = problemsOf({
       PORT: 'eighty',

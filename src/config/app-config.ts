@@ -47,6 +47,11 @@ export interface Config {
   oauth: { successRedirect?: string; failureRedirect?: string; stateSecret?: Buffer };
   cors: { origins: string[] };
   trustProxy: boolean | string | number;
+  pages: {
+    /** Origins besides APP_URL's that `return_to` may lead to (after sign-in). */
+    returnToOrigins: string[];
+    brand: { name: string; logoUrl?: string; primaryColor: string };
+  };
 }
 
 // Declaration merging gives the class every field of Config, so `AppConfig` is both the DI token
@@ -102,7 +107,7 @@ export function loadConfig(raw: Record<string, string | undefined>): AppConfig {
   }
   if (problems.length) throw new ConfigError(problems);
 
-  const appUrl = e.APP_URL.replace(/\/+$/, '');
+  const appUrl = (e.APP_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   return new AppConfig({
     env: e.NODE_ENV,
     port: e.PORT,
@@ -164,6 +169,10 @@ export function loadConfig(raw: Record<string, string | undefined>): AppConfig {
     },
     cors: { origins: e.CORS_ORIGINS.map((o) => new URL(o).origin) },
     trustProxy: e.TRUST_PROXY,
+    pages: {
+      returnToOrigins: e.RETURN_TO_ORIGINS.map((o) => new URL(o).origin),
+      brand: { name: e.BRAND_NAME, logoUrl: e.BRAND_LOGO_URL, primaryColor: e.BRAND_PRIMARY_COLOR.toLowerCase() },
+    },
   });
 }
 

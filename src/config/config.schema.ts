@@ -38,7 +38,8 @@ const pemBlocks = (label: string) =>
 export const environmentSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: count(3000, 0, 65535),
-  APP_URL: httpUrl.default('http://localhost:3000'),
+  // Default http://localhost:${PORT}, resolved in loadConfig once PORT is known.
+  APP_URL: optional(httpUrl),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATA_DIR: z.string().min(1).default('.data'),
   DATABASE_URL: optional(z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')),
@@ -101,6 +102,15 @@ export const environmentSchema = z.object({
   // Slow clients (slowloris): the request head, then the whole request, must arrive within these.
   HTTP_HEADERS_TIMEOUT: seconds(10, 600),
   HTTP_REQUEST_TIMEOUT: seconds(30, 3600),
+  RETURN_TO_ORIGINS: list.pipe(z.array(z.url({ protocol: /^https?$/, message: 'must be a list of http(s) origins' }))),
+  BRAND_NAME: z.string().trim().min(1).max(64).default('Bastion'),
+  BRAND_LOGO_URL: optional(
+    z.union([z.string().regex(/^\/assets\/[A-Za-z0-9._/-]+$/, 'must be a path under /assets/ or an http(s) URL'), httpUrl]),
+  ),
+  BRAND_PRIMARY_COLOR: z
+    .string()
+    .regex(/^#(?:[0-9a-fA-F]{3}){1,2}$/, 'must be a hex colour such as #0b5fff')
+    .default('#0b5fff'),
 });
 
 export type Environment = z.output<typeof environmentSchema>;

@@ -1,4 +1,4 @@
-import { accountAlreadyExists, escapeHtml, linkTo, passwordReset, setPassword, verifyEmail } from './mail-templates';
+import { accountAlreadyExists, confirmEmailChange, escapeHtml, linkTo, passwordReset, securityNotice, setPassword, verifyEmail } from './mail-templates';
 
 describe('mail templates', () => {
   it('builds links under APP_URL, keeping its path prefix and encoding the token', () => {
@@ -26,6 +26,7 @@ describe('mail templates', () => {
     ['verification', verifyEmail, 'Verify your email address'],
     ['password reset', passwordReset, 'Reset your password'],
     ['set password', setPassword, 'Set your password'],
+    ['email change', confirmEmailChange, 'Confirm your new email address'],
   ])('renders the %s mail with its link in both parts', (_name, template, subject) => {
     const link = 'https://auth.example.com/path?token=tok123';
     const mail = template(link);
@@ -41,5 +42,19 @@ describe('mail templates', () => {
     expect(mail.text).toContain('https://a.example/forgot-password');
     expect(mail.text).not.toContain('token=');
     expect(mail.html).toContain('href="https://a.example/forgot-password"');
+  });
+
+  it('ASVS 6.3.7: a security notice says what, when and from where, escapes the user agent, and links to /account', () => {
+    const at = new Date('2026-12-03T20:15:00Z');
+    const mail = securityNotice({ event: 'mfa_disabled', at, ip: '203.0.113.7', userAgent: '<img src=x onerror=alert(1)>' }, 'https://auth.example.com/account');
+    expect(mail.subject).toBe('Security notice for your account');
+    expect(mail.text).toContain('Two-step verification was turned off for your account.');
+    expect(mail.text).toContain('When: Thu, 03 Dec 2026 20:15:00 GMT');
+    expect(mail.text).toContain('203.0.113.7');
+    expect(mail.html).not.toContain('<img');
+    expect(mail.html).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    expect(mail.html).toContain('href="https://auth.example.com/account"');
+    const unknown = securityNotice({ event: 'password_changed', at, ip: null, userAgent: null }, 'https://a.example/account');
+    expect(unknown.text).toContain('IP address unknown');
   });
 });

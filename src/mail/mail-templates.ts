@@ -98,3 +98,49 @@ export function accountClaimed(loginLink: string): MailContent {
     footer: 'If this was not you, contact your administrator.',
   });
 }
+
+/** The account changes the owner is told about (ASVS 6.3.7), each in a sentence. */
+export const SECURITY_EVENTS = {
+  password_changed: 'The password of your account was changed.',
+  password_reset: 'The password of your account was reset with a link sent to this address.',
+  mfa_enabled: 'Two-step verification was turned on for your account.',
+  mfa_disabled: 'Two-step verification was turned off for your account.',
+  mfa_reset: 'An administrator reset the two-step verification of your account.',
+  recovery_codes_regenerated: 'New recovery codes were created for your account; the previous ones no longer work.',
+  identity_linked: 'A Google account was linked to your account; it can now be used to sign in.',
+  email_changed: 'The email address of your account was changed; this address will no longer receive messages about it.',
+} as const;
+
+export type SecurityEvent = keyof typeof SECURITY_EVENTS;
+
+export interface SecurityNotice {
+  event: SecurityEvent;
+  at: Date;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/** A notice to the account's address after a security-relevant change, with where it came from. */
+export function securityNotice(notice: SecurityNotice, accountLink: string): MailContent {
+  return render({
+    subject: 'Security notice for your account',
+    paragraphs: [
+      SECURITY_EVENTS[notice.event],
+      `When: ${notice.at.toUTCString()}`,
+      `From: IP address ${notice.ip ?? 'unknown'}, browser or app "${notice.userAgent ?? 'unknown'}"`,
+      'If this was you, there is nothing to do. If it was not, review your account at once: change your password and end sessions you do not recognise.',
+    ],
+    actions: [{ label: 'Review your account', link: accountLink }],
+    footer: 'You receive this message because it concerns the security of your account.',
+  });
+}
+
+/** To the new address of an email change: following the link makes it the account's address. */
+export function confirmEmailChange(link: string): MailContent {
+  return render({
+    subject: 'Confirm your new email address',
+    paragraphs: ['Someone asked to use this address for their account.', 'Follow the link to confirm it. The link can be used once and expires in 24 hours.'],
+    actions: [{ label: 'Confirm this email address', link }],
+    footer: IGNORE,
+  });
+}

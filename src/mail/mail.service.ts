@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import type { MailMessage } from './mail-message';
 import { MailQueue, type MailRequestHandler } from './mail-queue';
-import { accountAlreadyExists, accountClaimed, linkTo, passwordReset, setPassword, verifyEmail } from './mail-templates';
+import { accountAlreadyExists, accountClaimed, confirmEmailChange, linkTo, passwordReset, type SecurityNotice, securityNotice, setPassword, verifyEmail } from './mail-templates';
 
 /**
  * What the rest of the service calls. Every method only enqueues (one INSERT) and resolves before
@@ -53,5 +53,14 @@ export class MailService {
   /** An admin-provisioned account without a password: a reset token, worded as "set". */
   sendSetPassword(to: string, token: string): Promise<void> {
     return this.enqueue({ to, ...setPassword(linkTo(this.config.appUrl, '/reset-password', token)) });
+  }
+
+  /** ASVS 6.3.7: what changed, when and from where, with a link to the account page. */
+  sendSecurityNotice(to: string, notice: SecurityNotice): Promise<void> {
+    return this.enqueue({ to, ...securityNotice(notice, `${this.config.appUrl}/account`) });
+  }
+
+  sendEmailChange(to: string, token: string): Promise<void> {
+    return this.enqueue({ to, ...confirmEmailChange(linkTo(this.config.appUrl, '/confirm-email', token)) });
   }
 }

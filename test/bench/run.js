@@ -13,7 +13,7 @@ const { argon2Bound, authorizationCost, documentView, naiveList } = require('./l
 const { measure, probe, stopAll } = require('./lib/load');
 const { judge, markdownTable, textTable, write } = require('./lib/report');
 const { alternate, summarizeRounds } = require('./lib/rounds');
-const { ADMIN, login: signIn, preflight, seed } = require('./lib/seed');
+const { ADMIN, cookieSession, login: signIn, preflight, seed } = require('./lib/seed');
 const { errors5xx, eventLoopLag, scrape } = require('./lib/server-metrics');
 const { judgeSoak, soak, stopSoak } = require('./lib/soak');
 
@@ -101,6 +101,9 @@ async function main() {
   const viewer = bearer(data.viewer.token);
 
   let nextId = 0;
+  // The hosted pages: the sign-in form (a first visit: it sets the pre-session cookie) and a
+  // signed-in account page (user, sessions, linked identities), rendered from cached templates.
+  const browserCookie = await cookieSession(baseUrl, data.loginPool[2]);
   log(`${ROUNDS} alternating rounds of the bare app and the cheap routes, ${WARMUP_SECONDS} s warm-up + ${SECONDS} s each`);
   const compared = summarizeRounds(
     await alternate(
@@ -120,6 +123,8 @@ async function main() {
               requests: [{ setupRequest: (req) => ({ ...req, path: `/api/v1/documents/${data.readableIds[nextId++ % data.readableIds.length]}` }) }],
             }),
         ],
+        ['loginPage', () => once('GET /login (page)', { path: '/login', connections: CONNECTIONS.cheap })],
+        ['accountPage', () => once('GET /account (page, signed in)', { path: '/account', connections: CONNECTIONS.cheap, headers: { cookie: browserCookie } })],
       ],
       log,
     ),

@@ -289,6 +289,8 @@ describe('Google sign-in: start, callback and account resolution (issue 6; ASVS 
         expect.objectContaining({ outcome: 'success', actor_id: local.id, details: expect.objectContaining({ provider: 'google', email: local.email }) }),
       ]);
       expect((await auditOf(local.id, 'auth.google.linked'))[0].details).not.toHaveProperty('claimedPendingAccount');
+      // ASVS 6.3.7: the owner is told a new way into the account exists.
+      expect((await sink.next(local.email, 'Security notice for your account')).text).toContain('A Google account was linked to your account');
       const password = await login(t, local.email, local.password);
       expect(password.statusCode).toBe(200);
       expect((await whoami(password.json().accessToken)).json().amr).toEqual(['pwd']);

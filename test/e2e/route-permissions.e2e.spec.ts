@@ -9,6 +9,7 @@ import { AppModule } from '../../src/app.module';
 import { configureApp, createFastifyAdapter } from '../../src/app.setup';
 import { IS_PUBLIC } from '../../src/common/decorators/public.decorator';
 import { loadConfig } from '../../src/config/app-config';
+import { PAGE_ACCESS, type PageAccessRule } from '../../src/pages/page-context';
 import { CHECK_POLICY, type PolicyRequirement, SIGNED_IN } from '../../src/policies/check-policy.decorator';
 import { bearer, createUser, loginTokens } from '../support/auth-helpers';
 import { createTestDatabase } from '../support/database';
@@ -22,6 +23,7 @@ import { UNDECLARED_PREFIX, UndeclaredModule, undeclaredCalls } from '../support
  */
 const SNAPSHOT = join(__dirname, '__snapshots__', 'route-permissions.json');
 const NONE = 'NONE (fails closed)';
+const SIGNED_IN_PAGE = 'signed-in page (PageGuard: cookie session, else 303 /login)';
 const OUTSIDE_NEST = 'public (outside Nest: no guard runs)';
 const PROBLEM_JSON = /^application\/problem\+json/;
 
@@ -68,7 +70,10 @@ const joinPath = (...parts: string[]) => `/${parts.flatMap((p) => p.split('/')).
 /** The access rule exactly as AuthenticationGuard + PoliciesGuard read it (handler overrides class). */
 function accessRule(reflector: Reflector, handler: () => unknown, controller: object): string {
   const targets = [handler, controller as () => unknown];
-  if (reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return 'public';
+  if (reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) {
+    // A hosted page past the global guards: PageGuard demands the cookie session (else /login).
+    return reflector.getAllAndOverride<PageAccessRule | undefined>(PAGE_ACCESS, targets) === 'signed-in' ? SIGNED_IN_PAGE : 'public';
+  }
   const requirement = reflector.getAllAndOverride<PolicyRequirement | undefined>(CHECK_POLICY, targets);
   if (requirement) return `${requirement.action} ${requirement.subject}`;
   if (reflector.getAllAndOverride<boolean>(SIGNED_IN, targets)) return 'signed-in';
@@ -116,6 +121,7 @@ function describeDiff(committed: RouteTable, current: RouteTable): string[] {
 const API_MD_PUBLIC = [
   'POST /api/v1/auth/register',
   'POST /api/v1/auth/verify-email',
+  'POST /api/v1/auth/confirm-email',
   'POST /api/v1/auth/resend-verification',
   'POST /api/v1/auth/login',
   'POST /api/v1/auth/mfa/verify',
@@ -131,7 +137,23 @@ const API_MD_PUBLIC = [
   'GET /.well-known/jwks.json',
   'GET /.well-known/openid-configuration',
 ];
+/**
+ * The hosted pages (src/pages): public to the two global guards; PageGuard then requires the
+ * cookie session on the signed-in ones (a redirect to /login) and a CSRF token on every POST.
+ */
+const HOSTED_PAGES = [
+  ...['/login', '/login/mfa', '/register', '/verify-email', '/confirm-email', '/forgot-password', '/reset-password'].flatMap((path) => [`GET ${path}`, `POST ${path}`]),
+  'GET /register/sent',
+  'GET /assets/brand.css',
+];
+const SIGNED_IN_PAGES = [
+  'POST /logout',
+  'GET /account',
+  ...['profile', 'password', 'email', 'sessions/end', 'sessions/end-others', 'mfa/setup', 'mfa/enable', 'mfa/recovery-codes', 'mfa/disable'].map((path) => `POST /account/${path}`),
+];
 const isDocsRoute = (key: string) => /^GET \/docs(\/|-json$|-yaml$|$)/.test(key);
+/** @fastify/static's route for views' stylesheets and scripts (outside Nest, like Swagger UI). */
+const isAssetsRoute = (key: string) => key === 'GET /assets/*';
 
 describe('Route permissions (ASVS 8.2.1; DESIGN.md "Deny by default, twice", house style 11)', () => {
   let t: BootedApp;
@@ -188,13 +210,13 @@ describe('Route permissions (ASVS 8.2.1; DESIGN.md "Deny by default, twice", hou
   });
 
   describe('8.2.1: the permission snapshot', () => {
-    it('8.2.1: every Nest route is in Fastify\'s route table, and only Swagger UI lives outside Nest', () => {
+    it('8.2.1: every Nest route is in Fastify\'s route table, and only Swagger UI and the static assets live outside Nest', () => {
       const nest = nestRoutes(t.app, [UndeclaredModule]);
       expect(Object.keys(nest).length).toBeGreaterThan(40);
       for (const key of Object.keys(nest)) expect(t.fastifyRoutes).toContain(key);
       const outside = Object.entries(current).filter(([, rule]) => rule === OUTSIDE_NEST).map(([key]) => key);
       expect(outside.length).toBeGreaterThan(0);
-      expect(outside.filter((key) => !isDocsRoute(key))).toEqual([]);
+      expect(outside.filter((key) => !isDocsRoute(key) && !isAssetsRoute(key))).toEqual([]);
     });
 
     it('8.2.1: no product route lacks an access rule', () => {
@@ -205,9 +227,11 @@ describe('Route permissions (ASVS 8.2.1; DESIGN.md "Deny by default, twice", hou
       const open = Object.entries(current)
         .filter(([, rule]) => rule === 'public' || rule === OUTSIDE_NEST)
         .map(([key]) => key);
-      expect(open.filter((key) => !API_MD_PUBLIC.includes(key) && !isDocsRoute(key))).toEqual([]);
+      expect(open.filter((key) => !API_MD_PUBLIC.includes(key) && !HOSTED_PAGES.includes(key) && !isDocsRoute(key) && !isAssetsRoute(key))).toEqual([]);
       // Every API.md PUBLIC route this build has is really public (and not, say, signed-in).
       for (const key of API_MD_PUBLIC.filter((k) => k in current)) expect([key, current[key]]).toEqual([key, 'public']);
+      const pages = Object.entries(current).filter(([, rule]) => rule === SIGNED_IN_PAGE).map(([key]) => key);
+      expect(pages.sort()).toEqual([...SIGNED_IN_PAGES].sort());
       for (const key of ['GET /health/live', 'GET /health/ready', 'GET /metrics', 'GET /.well-known/jwks.json', 'GET /docs-json']) expect(open).toContain(key);
     });
 

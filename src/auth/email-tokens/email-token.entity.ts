@@ -5,13 +5,14 @@ import { User } from '../../users/user.entity';
 export enum EmailTokenPurpose {
   VerifyEmail = 'verify_email',
   ResetPassword = 'reset_password',
+  ChangeEmail = 'change_email',
 }
 
 /** A one-time link token (verification, password reset), stored only as its SHA-256. */
 @Entity({ tableName: 'email_tokens' })
 @Index({ properties: ['user', 'purpose'] })
 export class EmailToken {
-  [OptionalProps]?: 'createdAt' | 'usedAt';
+  [OptionalProps]?: 'createdAt' | 'usedAt' | 'newEmail';
 
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
@@ -24,6 +25,10 @@ export class EmailToken {
 
   @Property({ type: 'string', length: 64, unique: true, hidden: true })
   tokenHash!: string;
+
+  /** ChangeEmail only: the address that becomes the account's once the link is followed. */
+  @Property({ type: 'string', length: 254, nullable: true })
+  newEmail?: string | null;
 
   @Property({ type: 'timestamptz' })
   expiresAt!: Date;

@@ -10,6 +10,7 @@ import { EmailTokenPurpose } from '../email-tokens/email-token.entity';
 import { EmailTokenService } from '../email-tokens/email-token.service';
 import { TotpService } from '../mfa/totp.service';
 import { SessionService } from '../sessions/session.service';
+import { SecurityNotices } from '../notifications/security-notices';
 
 /** What Google's OpenID userinfo says (the profile's raw JSON). */
 export interface GoogleClaims {
@@ -37,6 +38,7 @@ export class GoogleAccountService {
     private readonly totp: TotpService,
     private readonly sessions: SessionService,
     private readonly mail: MailService,
+    private readonly notices: SecurityNotices,
     @Inject(AppConfig) private readonly config: AppConfig,
   ) {}
 
@@ -99,6 +101,7 @@ export class GoogleAccountService {
       targetId: outcome.userId,
       details: { provider: PROVIDER, email, ...(outcome.claimed ? { claimedPendingAccount: true } : {}) },
     });
+    if (outcome.event === 'auth.google.linked') await this.notices.notify(outcome.userId, 'identity_linked');
     return outcome.userId;
   }
 
@@ -114,6 +117,14 @@ export class GoogleAccountService {
       details: { provider: PROVIDER, sessionsEnded: ended.length, removed: ['password', 'sessions', 'mfa', 'email_links'] },
     });
     await this.mail.sendAccountClaimed(email);
+  }
+
+  /** The Google identities linked to an account (for its owner's account page). */
+  async linkedTo(userId: string): Promise<{ email: string; linkedAt: Date }[]> {
+    const rows: { email: string; created_at: Date }[] = await this.em
+      .fork()
+      .execute('SELECT email, created_at FROM external_identities WHERE user_id = ? AND provider = ? ORDER BY created_at', [userId, PROVIDER]);
+    return rows.map((r) => ({ email: r.email, linkedAt: new Date(r.created_at) }));
   }
 
   private async link(tx: EntityManager, sub: string, userId: string, email: string): Promise<void> {

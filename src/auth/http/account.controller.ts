@@ -2,6 +2,7 @@ import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '../../common/decorators/public.decorator';
 import { AuthThrottled } from '../../common/throttling/app-throttler.guard';
+import { EmailChangeService } from '../email-change/email-change.service';
 import { PasswordResetService } from '../recovery/password-reset.service';
 import { REGISTRATION_ACCEPTED, RegistrationService } from '../registration/registration.service';
 import { EmailDto, LinkTokenDto, MessageView, RegisterDto, ResetPasswordDto } from './auth.dto';
@@ -17,6 +18,7 @@ export class AccountController {
   constructor(
     private readonly registration: RegistrationService,
     private readonly recovery: PasswordResetService,
+    private readonly emailChange: EmailChangeService,
   ) {}
 
   @Post('register')
@@ -33,6 +35,13 @@ export class AccountController {
   @ApiNoContentResponse({ description: 'Email verified; a bad, used or expired token is 400' })
   verifyEmail(@Body() body: LinkTokenDto): Promise<void> {
     return this.registration.verifyEmail(body.token);
+  }
+
+  @Post('confirm-email')
+  @HttpCode(204)
+  @ApiNoContentResponse({ description: "The account's email is now the new address; its sessions ended; the old address notified. A bad, used or expired token is 400" })
+  async confirmEmail(@Body() body: LinkTokenDto): Promise<void> {
+    await this.emailChange.confirm(body.token);
   }
 
   @Post('resend-verification')

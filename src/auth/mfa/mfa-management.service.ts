@@ -10,6 +10,7 @@ import type { Principal } from '../principal/principal';
 import { signedInRecently } from '../principal/recent-sign-in';
 import { wrongCode, wrongPassword } from '../reauthentication-errors';
 import { SessionService } from '../sessions/session.service';
+import { SecurityNotices } from '../notifications/security-notices';
 import { RECOVERY_CODE_SHAPE, RecoveryCodes } from './recovery-codes';
 import { SecondFactorService } from './second-factor.service';
 import { type TotpEnrolment, TotpService } from './totp.service';
@@ -30,6 +31,7 @@ export class MfaManagementService {
     private readonly lockout: LockoutService,
     private readonly sessions: SessionService,
     private readonly audit: AuditService,
+    private readonly notices: SecurityNotices,
   ) {}
 
   async setup(principal: Principal, password: string | undefined): Promise<TotpEnrolment> {
@@ -46,6 +48,7 @@ export class MfaManagementService {
     if (result === 'invalid') throw wrongCode('code');
     await this.sessions.revokeAllOfUser(principal.userId, 'mfa_enabled', principal.sessionId);
     await this.audit.record({ type: 'auth.mfa.enabled', outcome: 'success', actorId: principal.userId, targetType: 'User', targetId: principal.userId, details: { method: 'totp' } });
+    await this.notices.notify(principal.userId, 'mfa_enabled');
     return result;
   }
 
@@ -56,6 +59,7 @@ export class MfaManagementService {
     await this.em.fork().transactional((tx) => this.totp.remove(tx, principal.userId));
     await this.sessions.revokeAllOfUser(principal.userId, 'mfa_disabled', principal.sessionId);
     await this.audit.record({ type: 'auth.mfa.disabled', outcome: 'success', actorId: principal.userId, targetType: 'User', targetId: principal.userId });
+    await this.notices.notify(principal.userId, 'mfa_disabled');
   }
 
   async regenerateRecoveryCodes(principal: Principal, code: string): Promise<string[]> {
@@ -63,6 +67,7 @@ export class MfaManagementService {
     await this.secondFactor.verifyForUser(principal.userId, { code });
     const codes = await this.em.fork().transactional((tx) => this.recoveryCodes.replace(tx, principal.userId));
     await this.audit.record({ type: 'auth.mfa.recovery_codes_regenerated', outcome: 'success', actorId: principal.userId, targetType: 'User', targetId: principal.userId });
+    await this.notices.notify(principal.userId, 'recovery_codes_regenerated');
     return codes;
   }
 
@@ -71,6 +76,7 @@ export class MfaManagementService {
     await this.em.fork().transactional((tx) => this.totp.remove(tx, userId));
     await this.sessions.revokeAllOfUser(userId, 'mfa_reset');
     await this.audit.record({ type: 'auth.mfa.reset', outcome: 'success', actorId, targetType: 'User', targetId: userId });
+    await this.notices.notify(userId, 'mfa_reset');
   }
 
   /** The password again, or — for an account without one — a sign-in less than 5 minutes old. */

@@ -13,6 +13,7 @@ import { wrongPassword } from '../reauthentication-errors';
 import type { Principal } from '../principal/principal';
 import { signedInRecently } from '../principal/recent-sign-in';
 import { SessionService } from '../sessions/session.service';
+import { SecurityNotices } from '../notifications/security-notices';
 
 /**
  * A signed-in user changes their password: the current one is re-checked (or, for an account
@@ -29,6 +30,7 @@ export class PasswordChangeService {
     private readonly audit: AuditService,
     private readonly lockout: LockoutService,
     private readonly emailTokens: EmailTokenService,
+    private readonly notices: SecurityNotices,
   ) {}
 
   async change(principal: Principal, currentPassword: string | undefined, newPassword: string): Promise<void> {
@@ -55,5 +57,6 @@ export class PasswordChangeService {
     });
     const ended = await this.sessions.revokeAllOfUser(user.id, 'password_changed', principal.sessionId);
     await this.audit.record({ type: 'auth.password.changed', outcome: 'success', actorId: user.id, targetType: 'User', targetId: user.id, details: { otherSessionsEnded: ended.length } });
+    await this.notices.notify(user.id, 'password_changed');
   }
 }

@@ -11,6 +11,7 @@ import { LockoutService } from '../lockout/lockout.service';
 import { PasswordHasher } from '../passwords/password-hasher';
 import { PasswordPolicy } from '../passwords/password-policy';
 import { SessionService } from '../sessions/session.service';
+import { SecurityNotices } from '../notifications/security-notices';
 
 /**
  * Forgotten passwords: a single-use 30-minute link; using it sets the password, ends every
@@ -28,6 +29,7 @@ export class PasswordResetService implements OnModuleInit {
     private readonly sessions: SessionService,
     private readonly mail: MailService,
     private readonly audit: AuditService,
+    private readonly notices: SecurityNotices,
   ) {}
 
   onModuleInit(): void {
@@ -75,6 +77,7 @@ export class PasswordResetService implements OnModuleInit {
     if (!done) throw invalidLink();
     await this.sessions.revokeAllOfUser(user.id, 'password_reset');
     await this.audit.record({ type: 'auth.password.reset', outcome: 'success', actorId: user.id, targetType: 'User', targetId: user.id });
+    await this.notices.notify(user.id, 'password_reset');
   }
 }
 

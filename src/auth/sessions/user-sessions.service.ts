@@ -58,6 +58,12 @@ export class UserSessionsService {
     await this.audit.record({ type: 'auth.logout', outcome: 'success', actorId: principal.userId, targetType: 'User', targetId: principal.userId, details: { all: true, sessions: ids.length } });
   }
 
+  /** Ends every session of the caller but the one making the request. */
+  async logoutOthers(principal: Principal): Promise<void> {
+    const ids = await this.sessions.revokeAllOfUser(principal.userId, 'logout_others', principal.sessionId);
+    await this.audit.record({ type: 'auth.logout', outcome: 'success', actorId: principal.userId, targetType: 'User', targetId: principal.userId, details: { others: true, sessions: ids.length } });
+  }
+
   /**
    * Live sessions of `userId` (not revoked, not past their absolute or idle end), within `policy`:
    * the SQL filter of the sessions the caller may read (for an admin's view of another user).

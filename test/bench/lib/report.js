@@ -42,6 +42,8 @@ function judge(measured) {
     http(c.documentGet, { scenario: 'GET /documents/:id', ratio: vsBare(c.documentGet), ...judged('documentGetVsBare') }),
     http(s.listViewer, { scenario: 'GET /documents?limit=20 viewer', ratio: vsBareMedian(s.listViewer), ...judged('listViewerP95Ms', { target: 'p95 < 20 ms' }) }),
     http(s.listManager, { scenario: 'GET /documents?limit=20 manager', ratio: vsBareMedian(s.listManager), ...judged('listManagerP95Ms', { target: 'p95 < 20 ms' }) }),
+    http(c.loginPage, { scenario: 'GET /login (hosted page)', ratio: vsBare(c.loginPage) }),
+    http(c.accountPage, { scenario: 'GET /account (hosted page, signed in)', ratio: vsBare(c.accountPage) }),
     { scenario: 'naive list viewer (load all, filter in JS)', p50: naive.viewer.totalMs, ratio: `${times(naive.viewer.totalMs / s.listViewer.p50)} SQL list p50` },
     { scenario: 'naive list manager (load all, filter in JS)', p50: naive.manager.totalMs, ratio: `${times(naive.manager.totalMs / s.listManager.p50)} SQL list p50` },
     http(cr.bare, { scenario: 'bare app (refresh rounds)', ratio: `rounds ${cr.bare.rounds.map((r) => Math.round(r.rps)).join(', ')} RPS` }),

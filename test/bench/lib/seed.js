@@ -21,6 +21,18 @@ async function api(baseUrl, method, path, { body, token, expect = [200, 201] } =
 
 const login = (baseUrl, email) => api(baseUrl, 'POST', '/api/v1/auth/login', { body: { email, password: PASSWORD } });
 
+/** A browser session (cookie mode, as the hosted pages use): the `Cookie` header value. */
+async function cookieSession(baseUrl, email) {
+  const response = await globalThis.fetch(`${baseUrl}/api/v1/auth/login?mode=cookie`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password: PASSWORD }),
+  });
+  const cookie = (response.headers.getSetCookie?.() ?? []).map((c) => c.split(';')[0]).find((c) => c.startsWith('__Host-sid='));
+  if (response.status !== 200 || !cookie) throw new Error(`cookie-mode login answered ${response.status} without __Host-sid`);
+  return cookie;
+}
+
 /** Runs `tasks` (functions returning promises) `width` at a time, keeping their order. */
 async function inBatches(tasks, width) {
   const results = [];
@@ -122,4 +134,4 @@ async function preflight(baseUrl, data) {
   await api(baseUrl, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: session.refreshToken } });
 }
 
-module.exports = { ADMIN, login, preflight, seed };
+module.exports = { ADMIN, cookieSession, login, preflight, seed };
