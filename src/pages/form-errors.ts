@@ -11,6 +11,9 @@ const POLICY_MESSAGES: [RegExp, MessageKey][] = [
   [/breach/, 'password.breached'],
 ];
 
+/** Errors that name the fields at fault: validation, and a wrong current password or code. */
+const FIELD_ERROR_CODES = new Set<DomainError['code']>(['validation', 'invalidPassword', 'invalidCode']);
+
 const FIELD_MESSAGES: Record<string, MessageKey> = { email: 'field.email', newEmail: 'field.email', code: 'field.code' };
 
 /**
@@ -18,12 +21,13 @@ const FIELD_MESSAGES: Record<string, MessageKey> = { email: 'field.email', newEm
  * for any other error (the caller rethrows it). Field names are the API's (the same DTOs run).
  */
 export function formErrors(err: unknown, t: Translate, rename: Record<string, string> = {}): Record<string, string> | null {
-  if (!(err instanceof DomainError) || err.code !== 'validation') return null;
+  if (!(err instanceof DomainError) || !FIELD_ERROR_CODES.has(err.code)) return null;
   const errors: Record<string, string> = {};
   for (const { field, message } of err.errors ?? []) {
     const name = rename[field] ?? field;
     if (errors[name]) continue;
-    errors[name] = translateFieldError(field, message, t);
+    // A wrong current password (400 invalid-password, whatever the form calls the field).
+    errors[name] = err.code === 'invalidPassword' ? t('field.currentPasswordWrong') : translateFieldError(field, message, t);
   }
   return errors;
 }
@@ -33,7 +37,6 @@ function translateFieldError(field: string, message: string, t: Translate): stri
     const match = pattern.exec(message);
     if (match && /password/i.test(field)) return t(key, { min: match[1] ?? '' });
   }
-  if (field === 'currentPassword' && /not correct/.test(message)) return t('field.currentPasswordWrong');
   if (/empty|required|must be longer|at least 1/.test(message)) return t('field.required');
   return t(FIELD_MESSAGES[field] ?? 'field.invalid');
 }

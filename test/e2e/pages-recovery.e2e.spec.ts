@@ -106,7 +106,9 @@ describe('Hosted pages: registration, email verification, password recovery', ()
 describe('Hosted pages: closed registration and rate limits', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp({ env: { AUTH_REGISTRATION: 'closed', THROTTLE_AUTH_LIMIT: '3' } });
+    // TRUST_PROXY: each test's client is its own address (X-Forwarded-For), so the credential budget,
+    // shared by every credential route of an address, is not spent by the other test's POSTs.
+    t = await createTestApp({ env: { AUTH_REGISTRATION: 'closed', THROTTLE_AUTH_LIMIT: '3', TRUST_PROXY: 'true' } });
   });
   afterAll(() => t.close());
 

@@ -65,6 +65,7 @@ describe('ASVS 6.3.7 security notices, and the change of email through the API',
       t.app.inject({ method: 'POST', url: '/api/v1/users/me/email', headers: bearer(accessToken), payload: { newEmail, currentPassword } });
     const wrong = await change(uniqueEmail('x'), 'not the password!!');
     expect(wrong.statusCode).toBe(400);
+    expect(wrong.json().type).toBe('urn:bastion:problem:invalid-password');
     expect(wrong.json().errors).toEqual([{ field: 'currentPassword', message: 'is not correct' }]);
     const fresh = uniqueEmail('api-moved');
     const [a, b] = [await change(taken.email), await change(fresh)];

@@ -13,6 +13,7 @@ import { PasswordHasher } from '../passwords/password-hasher';
 import type { Principal } from '../principal/principal';
 import { signedInRecently } from '../principal/recent-sign-in';
 import { SessionService } from '../sessions/session.service';
+import { wrongPassword } from '../reauthentication-errors';
 
 export const EMAIL_CHANGE_ACCEPTED = 'If the address can be used, a link to confirm it has been sent to it';
 
@@ -42,7 +43,7 @@ export class EmailChangeService {
       if (!currentPassword) throw validationFailed([{ field: 'currentPassword', message: 'is required' }]);
       if (this.lockout.isLocked(user) || !(await this.hasher.verify(user.passwordHash, currentPassword))) {
         await this.lockout.recordFailure(user.id);
-        throw validationFailed([{ field: 'currentPassword', message: 'is not correct' }]);
+        throw wrongPassword('currentPassword');
       }
     } else if (!signedInRecently(principal)) {
       throw new DomainError('forbidden', 'Sign in again (less than 5 minutes ago) to change your email address');

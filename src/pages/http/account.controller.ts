@@ -139,7 +139,7 @@ export class AccountPageController {
       async () => (enrolment = await this.mfa.setup(page.principal!, password?.slice(0, 512))),
       page.t,
       { password: 'mfaPassword' },
-      { invalidCredentials: { mfaPassword: page.t('field.currentPasswordWrong') }, conflict: STALE_FORM },
+      { conflict: STALE_FORM },
     );
     if (errors === STALE_FORM) return reply.redirect('/account', 303);
     if (errors) return this.renderAccount(reply, page, {}, errors);
@@ -190,7 +190,7 @@ export class AccountPageController {
       () => this.mfa.disable(page.principal!, password, code),
       page.t,
       { password: 'disablePassword', code: 'disableCode' },
-      { invalidCredentials: { disablePassword: page.t('field.currentPasswordWrong') }, conflict: STALE_FORM },
+      { conflict: STALE_FORM },
     );
     if (errors === STALE_FORM) return reply.redirect('/account', 303);
     return errors ? this.renderAccount(reply, page, {}, errors) : reply.redirect('/account?done=mfa_disabled', 303);
