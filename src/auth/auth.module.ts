@@ -93,6 +93,6 @@ import { VerifiedTokenCache } from './tokens/verified-token-cache';
         config.google ? new GoogleStrategy(config, em, box, accounts) : null,
     },
   ],
-  exports: [PrincipalCache, MfaManagementService, SecretBox, SessionService, UserSessionsService, LockoutService, PasswordChangeService, PasswordsModule, EmailTokenService, MailModule],
+  exports: [PrincipalCache, PrincipalResolver, CookieSessions, MfaManagementService, SecretBox, SessionService, UserSessionsService, LockoutService, PasswordChangeService, PasswordsModule, EmailTokenService, MailModule],
 })
 export class AuthModule {}

@@ -52,8 +52,15 @@ describe('configuration', () => {
     expect(problems).toEqual([
       'JWT_PRIVATE_KEY: is required when NODE_ENV=production',
       'MFA_ENCRYPTION_KEY: is required when NODE_ENV=production',
+      'OIDC_COOKIE_SECRET: is required when NODE_ENV=production',
       'DATABASE_URL: is required when NODE_ENV=production',
     ]);
+  });
+
+  it('reads the OIDC cookie key and the back-channel allow-list (hosts in lower case)', () => {
+    expect(problemsOf({ OIDC_COOKIE_SECRET: 'too short' })[0]).toMatch(/^OIDC_COOKIE_SECRET: /);
+    const config = loadConfig({ OIDC_COOKIE_SECRET: 'x'.repeat(32), OIDC_BACKCHANNEL_ALLOWED_HOSTS: 'RP.internal, 10.0.0.5' });
+    expect(config.oidc).toEqual({ cookieSecret: 'x'.repeat(32), backchannelAllowedHosts: ['rp.internal', '10.0.0.5'] });
   });
 
   it('requires Google settings and bootstrap admin settings to come in complete sets', () => {
@@ -89,9 +96,13 @@ describe('configuration', () => {
       expect(first.mfa.encryptionKey).toHaveLength(32);
       expect(statSync(join(dir, 'jwt-private-key.pem')).mode & 0o777).toBe(0o600);
       expect(statSync(join(dir, 'mfa-encryption.key')).mode & 0o777).toBe(0o600);
+      expect(first.oidc.cookieSecret?.length).toBeGreaterThanOrEqual(32);
+      expect(statSync(join(dir, 'oidc-cookie.key')).mode & 0o777).toBe(0o600);
       const second = ensureDevelopmentSecrets(loadConfig({ DATA_DIR: dir }), (l) => lines.push(l));
       expect(second.jwt.privateKeyPem).toBe(first.jwt.privateKeyPem);
       expect(second.mfa.encryptionKey?.equals(first.mfa.encryptionKey!)).toBe(true);
+      expect(second.oidc.cookieSecret).toBe(first.oidc.cookieSecret);
+      expect(lines.join('\n')).not.toContain(first.oidc.cookieSecret);
       expect(lines.join('\n')).not.toContain(readFileSync(join(dir, 'mfa-encryption.key'), 'utf8'));
     } finally {
       rmSync(dir, { recursive: true, force: true });

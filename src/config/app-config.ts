@@ -45,6 +45,8 @@ export interface Config {
   oauth: { successRedirect?: string; failureRedirect?: string };
   cors: { origins: string[] };
   trustProxy: boolean | string | number;
+  /** Bastion as an OpenID Connect provider. */
+  oidc: { cookieSecret?: string; backchannelAllowedHosts: string[] };
 }
 
 // Declaration merging gives the class every field of Config, so `AppConfig` is both the DI token
@@ -77,7 +79,7 @@ export function loadConfig(raw: Record<string, string | undefined>): AppConfig {
   const e = parsed.data;
   const problems: string[] = [];
   if (e.NODE_ENV === 'production') {
-    for (const name of ['JWT_PRIVATE_KEY', 'MFA_ENCRYPTION_KEY', 'DATABASE_URL'] as const) {
+    for (const name of ['JWT_PRIVATE_KEY', 'MFA_ENCRYPTION_KEY', 'OIDC_COOKIE_SECRET', 'DATABASE_URL'] as const) {
       if (!e[name]) problems.push(`${name}: is required when NODE_ENV=production`);
     }
   }
@@ -150,6 +152,7 @@ export function loadConfig(raw: Record<string, string | undefined>): AppConfig {
     oauth: { successRedirect: e.OAUTH_SUCCESS_REDIRECT, failureRedirect: e.OAUTH_FAILURE_REDIRECT },
     cors: { origins: e.CORS_ORIGINS.map((o) => new URL(o).origin) },
     trustProxy: e.TRUST_PROXY,
+    oidc: { cookieSecret: e.OIDC_COOKIE_SECRET, backchannelAllowedHosts: e.OIDC_BACKCHANNEL_ALLOWED_HOSTS },
   });
 }
 

@@ -97,6 +97,8 @@ export const environmentSchema = z.object({
       return /^\d+$/.test(v) ? Number(v) : v;
     }),
   SHUTDOWN_TIMEOUT: seconds(10, 300),
+  OIDC_COOKIE_SECRET: optional(z.string().min(32, 'must be at least 32 characters')),
+  OIDC_BACKCHANNEL_ALLOWED_HOSTS: list.transform((hosts) => hosts.map((h) => h.toLowerCase())),
 });
 
 export type Environment = z.output<typeof environmentSchema>;

@@ -23,7 +23,7 @@ function readOrCreate(file: string, create: () => string): { value: string; crea
  * Production never gets here without them: loadConfig refuses to start.
  */
 export function ensureDevelopmentSecrets(config: AppConfig, log: (line: string) => void): AppConfig {
-  if (config.jwt.privateKeyPem && config.mfa.encryptionKey) return config;
+  if (config.jwt.privateKeyPem && config.mfa.encryptionKey && config.oidc.cookieSecret) return config;
   if (config.env === 'production') throw new Error('production secrets must be configured');
   const dir = resolve(config.dataDir);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -38,6 +38,12 @@ export function ensureDevelopmentSecrets(config: AppConfig, log: (line: string) 
     const key = readOrCreate(file, () => randomBytes(32).toString('base64'));
     config.mfa.encryptionKey = Buffer.from(key.value.trim(), 'base64');
     log(`${key.created ? 'Generated' : 'Using'} development MFA encryption key at ${file}`);
+  }
+  if (!config.oidc.cookieSecret) {
+    const file = join(dir, 'oidc-cookie.key');
+    const key = readOrCreate(file, () => randomBytes(32).toString('base64url'));
+    config.oidc.cookieSecret = key.value.trim();
+    log(`${key.created ? 'Generated' : 'Using'} development OIDC cookie key at ${file}`);
   }
   return config;
 }

@@ -12,6 +12,7 @@ let signingKey: string | undefined;
 // One MFA key per worker too: Passport strategies are registered on the process-wide passport
 // object, so a second app in the same process must be able to read the first one's secrets.
 const mfaKey = randomBytes(32).toString('base64');
+const oidcCookieKey = randomBytes(32).toString('base64url');
 /** One RSA key per test worker: generating one costs ~100 ms. */
 export function testSigningKey(): string {
   signingKey ??= generateSigningKeyPem();
@@ -47,6 +48,7 @@ export function testEnv(databaseUrl: string, extra: Record<string, string | unde
     REDIS_KEY_PREFIX: `bastion-test:${randomBytes(4).toString('hex')}:`,
     JWT_PRIVATE_KEY: testSigningKey(),
     MFA_ENCRYPTION_KEY: mfaKey,
+    OIDC_COOKIE_SECRET: oidcCookieKey,
     ARGON2_MEMORY_KIB: '8192',
     ARGON2_ITERATIONS: '1',
     THROTTLE_LIMIT: '100000',
