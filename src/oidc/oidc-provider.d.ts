@@ -70,7 +70,7 @@ declare module 'oidc-provider' {
     constructor(issuer: string, configuration: Configuration);
     proxy: boolean;
     maxIpsCount: number;
-    readonly Client: { prototype: { compareClientSecret(this: ClientInstance & { clientSecret?: string }, actual: string): Promise<boolean> | boolean }; find(id: string): Promise<ClientInstance | undefined> };
+    readonly Client: { validate(metadata: Record<string, unknown>): Promise<void>; prototype: { compareClientSecret(this: ClientInstance & { clientSecret?: string }, actual: string): Promise<boolean> | boolean }; find(id: string): Promise<ClientInstance | undefined> };
     readonly Grant: GrantClass;
     callback(): (req: IncomingMessage, res: ServerResponse) => void;
     interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<InteractionDetails>;

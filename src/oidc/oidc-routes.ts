@@ -59,7 +59,8 @@ export async function registerOidcRoutes(app: NestFastifyApplication): Promise<v
     registerInteractionRoutes(instance, provider, interactions);
     // One JWKS for API and OIDC tokens, with the previous keys of a rotation.
     instance.get(`${OIDC_MOUNT}/jwks`, (_request, reply) => reply.header('cache-control', 'public, max-age=300').type('application/jwk-set+json').send(keys.jwks()));
-    instance.all(OIDC_MOUNT, handOver);
-    instance.all(`${OIDC_MOUNT}/*`, handOver);
+    // The methods the protocol uses (OPTIONS: CORS preflight of the token and userinfo endpoints).
+    instance.route({ method: ['GET', 'POST', 'OPTIONS'], url: OIDC_MOUNT, handler: handOver });
+    instance.route({ method: ['GET', 'POST', 'OPTIONS'], url: `${OIDC_MOUNT}/*`, handler: handOver });
   });
 }

@@ -31,6 +31,9 @@ export interface ProviderDependencies {
   adapter: (model: string) => unknown;
 }
 
+/** The OpenID Connect scopes the provider knows; a client's other scopes are its APIs' (resource servers'). */
+export const OIDC_SCOPES = ['openid', 'offline_access', 'email', 'profile', 'roles'];
+
 const firstParty = (client: ClientInstance) => client.metadata().first_party === true;
 
 /**
@@ -62,11 +65,11 @@ export function providerConfiguration(deps: ProviderDependencies): Configuration
     enabledJWA: { idTokenSigningAlgValues: keys.algorithms(), requestObjectSigningAlgValues: keys.algorithms() },
     clientDefaults: { grant_types: ['authorization_code'], id_token_signed_response_alg: current.alg, response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' },
     clientAuthMethods: ['client_secret_basic', 'client_secret_post'],
-    extraClientMetadata: { properties: ['first_party', 'allowed_resources', 'access_token_ttl'] },
+    extraClientMetadata: { properties: ['first_party', 'allowed_resources', 'allowed_scopes', 'access_token_ttl'] },
     responseTypes: ['code'],
     cookies: { keys: [config.oidc.cookieSecret], long: { signed: true }, short: { signed: true } },
     claims: OIDC_CLAIMS,
-    scopes: ['openid', 'offline_access', 'email', 'profile', 'roles'],
+    scopes: OIDC_SCOPES,
     acrValues: [ACR_SINGLE_FACTOR, ACR_MFA],
     // Override 1 of 3: ID tokens carry the claims of the granted scopes, not only `sub` (internal apps expect them).
     conformIdTokenClaims: false,

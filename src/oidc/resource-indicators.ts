@@ -31,7 +31,7 @@ export class ResourceIndicators {
     if (!allowed.includes(resource)) throw new errors.InvalidTarget('the client may not request tokens for this resource');
     const server = await this.em.fork().findOne(ResourceServer, { audience: resource });
     if (!server) throw new errors.InvalidTarget('no such resource server');
-    const clientScopes = new Set((client.scope ?? '').split(' '));
+    const clientScopes = new Set((client.metadata().allowed_scopes as string[] | undefined) ?? []);
     const clientTtl = client.metadata().access_token_ttl as number | undefined;
     return {
       scope: server.scopes.filter((s) => clientScopes.has(s)).join(' '),

@@ -4,6 +4,9 @@ import { AuditEvent } from '../audit/audit-event.entity';
 import { Session } from '../auth/sessions/session.entity';
 import { Department } from '../departments/department.entity';
 import { Document } from '../documents/document.entity';
+import { Client } from '../oidc/clients/client.entity';
+import { toClientView } from '../oidc/clients/client-view';
+import { ResourceServer } from '../oidc/resource-servers/resource-server.entity';
 import { toUserView, USER_VIEW_SQL, type UserRow } from '../users/users.service';
 import type { SubjectType } from './policy-schema';
 import { Role } from './role.entity';
@@ -32,6 +35,10 @@ export class SubjectRecords {
         return em.findOne(Document, { id }).then((d) => d && { ...d });
       case 'AuditEvent':
         return em.findOne(AuditEvent, { id }).then((a) => a && { ...a });
+      case 'Client':
+        return em.findOne(Client, { id }).then((c) => c && { ...toClientView(c) });
+      case 'ResourceServer':
+        return em.findOne(ResourceServer, { id }).then((r) => r && { ...r });
     }
   }
 }

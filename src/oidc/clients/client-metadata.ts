@@ -1,3 +1,4 @@
+import { OIDC_SCOPES } from '../provider-configuration';
 import type { Client } from './client.entity';
 
 /**
@@ -15,7 +16,10 @@ export function clientMetadata(client: Client): Record<string, unknown> {
     post_logout_redirect_uris: client.postLogoutRedirectUris,
     grant_types: client.grantTypes,
     response_types: client.grantTypes.includes('authorization_code') ? ['code'] : [],
-    scope: client.scopes.join(' '),
+    // `scope` restricts the OIDC scopes (never left empty: the provider reads empty as "any");
+    // API scopes are checked per resource server (ResourceIndicators).
+    scope: client.scopes.filter((s) => OIDC_SCOPES.includes(s)).join(' ') || 'openid',
+    allowed_scopes: client.scopes,
     backchannel_logout_uri: client.backchannelLogoutUri ?? undefined,
     backchannel_logout_session_required: client.backchannelLogoutUri ? true : undefined,
     first_party: client.firstParty,
