@@ -11,13 +11,13 @@ export const OIDC_MOUNT = '/oidc';
 export const ACR_SINGLE_FACTOR = 'urn:bastion:acr:sfa';
 export const ACR_MFA = 'urn:bastion:acr:mfa';
 
-/** Claims by scope; `roles` is Bastion's own (roles and department). */
+/**
+ * Claims by scope; `roles` is Bastion's own (roles and department). How the user signed in (amr,
+ * acr, auth_time) comes with `openid`: internal apps decide on it without asking for it.
+ */
 const OIDC_CLAIMS = {
-  acr: null,
-  amr: null,
-  auth_time: null,
   sid: null,
-  openid: ['sub'],
+  openid: ['sub', 'acr', 'amr', 'auth_time'],
   email: ['email', 'email_verified'],
   profile: ['name'],
   roles: ['roles', 'department'],
@@ -57,7 +57,9 @@ function html(ctx: KoaContextWithOIDC, body: string): void {
 export function providerConfiguration(deps: ProviderDependencies): Configuration {
   const { config, keys, accounts, resources } = deps;
   const current = keys.current;
-  const accessTokenTtl = (_ctx: unknown, _token: unknown, client?: ClientInstance) => (client?.metadata().access_token_ttl as number | undefined) ?? config.jwt.accessTokenTtl;
+  // A resource server's tokens live as ResourceIndicators decided; otherwise the client's TTL or ACCESS_TOKEN_TTL.
+  const accessTokenTtl = (_ctx: unknown, token: { resourceServer?: { accessTokenTTL?: number } }, client?: ClientInstance) =>
+    token.resourceServer?.accessTokenTTL ?? (client?.metadata().access_token_ttl as number | undefined) ?? config.jwt.accessTokenTtl;
   return {
     adapter: deps.adapter,
     // The same key as Bastion's API tokens: one JWKS (/.well-known/jwks.json, also served at /oidc/jwks) covers both.
