@@ -9,7 +9,8 @@ type LogoutContext = KoaContextWithOIDC & { state: { endBastionSession?: boolean
 /**
  * RP-initiated logout ends the Bastion session of the browser too (and with it every grant given
  * in it, through OidcSessionLinks). The provider announces a confirmed logout with
- * `end_session.success`; the session is revoked before the response leaves.
+ * `end_session.success` (with `logout=yes`: the user chose to sign out everywhere); the session
+ * is revoked before the response leaves.
  */
 @Injectable()
 export class BastionLogout {
@@ -19,8 +20,9 @@ export class BastionLogout {
   ) {}
 
   attach(provider: Provider & { use(middleware: (ctx: LogoutContext, next: () => Promise<void>) => Promise<void>): void }): void {
+    // Only "Sign out" (logout=yes) ends the Bastion session; "Stay signed in" ends only the client's grant.
     provider.on('end_session.success', (ctx: LogoutContext) => {
-      ctx.state.endBastionSession = true;
+      ctx.state.endBastionSession = Boolean(ctx.oidc.params?.logout);
     });
     provider.use(async (ctx, next) => {
       await next();

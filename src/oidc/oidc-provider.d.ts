@@ -72,6 +72,7 @@ declare module 'oidc-provider' {
     maxIpsCount: number;
     readonly Client: { validate(metadata: Record<string, unknown>): Promise<void>; prototype: { compareClientSecret(this: ClientInstance & { clientSecret?: string }, actual: string): Promise<boolean> | boolean }; find(id: string): Promise<ClientInstance | undefined> };
     readonly Grant: GrantClass;
+    readonly Interaction: { find(uid: string): Promise<{ params: Record<string, unknown> } | undefined> };
     callback(): (req: IncomingMessage, res: ServerResponse) => void;
     interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<InteractionDetails>;
     interactionFinished(req: IncomingMessage, res: ServerResponse, result: Record<string, unknown>, options?: { mergeWithLastSubmission?: boolean }): Promise<void>;

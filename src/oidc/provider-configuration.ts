@@ -3,6 +3,7 @@ import { interactionPolicy } from 'oidc-provider';
 import type { AppConfig } from '../config/app-config';
 import type { SigningKeys } from '../auth/tokens/signing-keys';
 import { guardedFetch } from './backchannel-fetch';
+import { originOf, widenFormAction } from './form-action';
 import type { OidcAccounts } from './oidc-accounts';
 import { errorPage, loggedOutPage, logoutPage } from './pages/provider-pages';
 import type { ResourceIndicators } from './resource-indicators';
@@ -102,7 +103,12 @@ export function providerConfiguration(deps: ProviderDependencies): Configuration
       backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
-        logoutSource: async (ctx: KoaContextWithOIDC, form: string) => html(ctx, logoutPage(form, ctx.oidc.client?.metadata().client_name as string | undefined)),
+        logoutSource: async (ctx: KoaContextWithOIDC, form: string) => {
+          // The confirmation form's answer redirects to the client: form-action must allow its origin.
+          const csp = ctx.res.getHeader('content-security-policy');
+          if (typeof csp === 'string') ctx.set('content-security-policy', widenFormAction(csp, originOf(ctx.oidc.params?.post_logout_redirect_uri)));
+          html(ctx, logoutPage(form, ctx.oidc.client?.metadata().client_name as string | undefined));
+        },
         postLogoutSuccessSource: async (ctx: KoaContextWithOIDC) => html(ctx, loggedOutPage()),
       },
       resourceIndicators: {

@@ -1,6 +1,7 @@
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import * as client from 'openid-client';
 import { PrincipalCache } from '../../src/auth/principal/principal-cache';
+import { InteractionsService } from '../../src/oidc/interaction/interactions.service';
 import { createUser, em, type CreatedUser } from '../support/auth-helpers';
 import { adminHeaders, registerClient, type RegisteredClient } from '../support/oidc-helpers';
 import { authorizationRequest, browserPost, CookieJar, cookieSignIn, exchange, follow, ISSUER, relyingParty } from '../support/oidc-rp';
@@ -82,6 +83,11 @@ describe('OIDC authorization code flow with openid-client 6 as the relying party
     expect(first.kind).toBe('login');
     const returnTo = new URL((first as { location: string }).location, 'http://localhost:3000').searchParams.get('return_to')!;
     expect(returnTo).toMatch(/^\/oidc\/interaction\/[A-Za-z0-9_-]+$/);
+    // What the hosted sign-in page adds to its CSP form-action for this return_to.
+    const interactions = t.app.get(InteractionsService);
+    expect(await interactions.formActionOrigins(returnTo)).toEqual(['https://wiki.example.test']);
+    expect(await interactions.formActionOrigins('/account')).toEqual([]);
+    expect(await interactions.formActionOrigins('/oidc/interaction/unknown')).toEqual([]);
     await cookieSignIn(t, jar, user);
     const landing = await follow(t, jar, returnTo);
     expect(landing.kind).toBe('callback');

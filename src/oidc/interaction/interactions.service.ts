@@ -3,6 +3,7 @@ import type { GrantInstance, InteractionDetails } from 'oidc-provider';
 import { AuditService } from '../../audit/audit.service';
 import { PrincipalResolver } from '../../auth/principal/principal-resolver';
 import { CookieSessions } from '../../auth/sessions/cookie-sessions';
+import { originOf } from '../form-action';
 import { OidcProvider } from '../oidc-provider.service';
 import { OidcSessionLinks } from '../oidc-session-links';
 import type { BastionSession } from './sign-in-decision';
@@ -40,6 +41,18 @@ export class InteractionsService {
       name: String(metadata.client_name ?? clientId),
       redirectOrigins: client.redirectUris.map((u) => new URL(u).origin),
     };
+  }
+
+  /**
+   * For the hosted sign-in pages: the origin their form's answer ends at when `returnTo` is an
+   * OIDC interaction (the client's redirect URI), to add to the page's CSP `form-action` (see
+   * widenFormAction). Empty for any other `returnTo` or an unknown or expired interaction.
+   */
+  async formActionOrigins(returnTo: string): Promise<string[]> {
+    const uid = /^\/oidc\/interaction\/([A-Za-z0-9_-]{1,64})(?:\?.*)?$/.exec(returnTo)?.[1];
+    if (!uid) return [];
+    const interaction = await this.oidc.provider.Interaction.find(uid);
+    return originOf(interaction?.params.redirect_uri);
   }
 
   /** Everything the request asks for, granted at once (first-party clients: no consent page). */
