@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { AuditService } from '../../audit/audit.service';
 import { PasswordHasher } from '../../auth/passwords/password-hasher';
 import { randomSecret } from '../../common/crypto/secrets';
+import { givenFields } from '../../common/http/given-fields';
 import { validationFailed } from '../../common/http/validation.pipe';
 import { emptyPage, pageOf, type ListQuery, type Page } from '../../common/pagination/pagination';
 import { DomainError } from '../../common/problem/domain-error';
@@ -47,24 +48,26 @@ export class ClientsService {
 
   async create(auth: AuthContext, body: CreateClientDto): Promise<ClientView & { clientSecret: string }> {
     const em = this.em.fork();
+    const given = givenFields(body);
     const secret = randomSecret();
-    const client = em.create(Client, { ...DEFAULTS, ...body, clientId: randomSecret(18), secretHash: await this.hasher.hash(secret) });
+    const client = em.create(Client, { ...DEFAULTS, ...given, name: body.name, clientId: randomSecret(18), secretHash: await this.hasher.hash(secret) });
     if (!this.enforcer.can(auth, 'create', 'Client', { ...toClientView(client) })) {
       await this.enforcer.deny(auth, 'create', 'Client', null, 'no rule allows it', new DomainError('forbidden', 'You may not create this Client'));
     }
     await this.assertValid(client);
     await em.flush();
-    await this.record(auth, 'client.created', client, { name: client.name, fields: Object.keys(body) });
+    await this.record(auth, 'client.created', client, { name: client.name, fields: Object.keys(given) });
     return { ...toClientView(client), clientSecret: secret };
   }
 
   async update(auth: AuthContext, id: string, body: UpdateClientDto): Promise<ClientView> {
     const client = await this.load(auth, 'update', id);
-    await this.enforcer.assertFields(auth, 'update', 'Client', { ...toClientView(client) }, { ...body });
-    this.em.assign(client, body);
+    const changes = givenFields(body);
+    await this.enforcer.assertFields(auth, 'update', 'Client', { ...toClientView(client) }, changes);
+    this.em.assign(client, changes);
     await this.assertValid(client);
     await this.em.flush();
-    await this.record(auth, 'client.updated', client, { fields: Object.keys(body) });
+    await this.record(auth, 'client.updated', client, { fields: Object.keys(changes) });
     return toClientView(client);
   }
 

@@ -1,6 +1,7 @@
 import { EntityManager, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '../../audit/audit.service';
+import { givenFields } from '../../common/http/given-fields';
 import { emptyPage, pageOf, type ListQuery, type Page } from '../../common/pagination/pagination';
 import { DomainError } from '../../common/problem/domain-error';
 import type { AuthContext } from '../../policies/auth-context';
@@ -50,7 +51,7 @@ export class ResourceServersService {
 
   async create(auth: AuthContext, body: CreateResourceServerDto): Promise<ResourceServerView> {
     const em = this.em.fork();
-    const server = em.create(ResourceServer, { scopes: [], ...body });
+    const server = em.create(ResourceServer, { scopes: [], ...givenFields(body), name: body.name, audience: body.audience });
     if (!this.enforcer.can(auth, 'create', 'ResourceServer', { ...toView(server) })) {
       await this.enforcer.deny(auth, 'create', 'ResourceServer', null, 'no rule allows it', new DomainError('forbidden', 'You may not create this ResourceServer'));
     }
@@ -61,10 +62,11 @@ export class ResourceServersService {
 
   async update(auth: AuthContext, id: string, body: UpdateResourceServerDto): Promise<ResourceServerView> {
     const server = await this.load(auth, 'update', id);
-    await this.enforcer.assertFields(auth, 'update', 'ResourceServer', { ...toView(server) }, { ...body });
-    this.em.assign(server, body);
+    const changes = givenFields(body);
+    await this.enforcer.assertFields(auth, 'update', 'ResourceServer', { ...toView(server) }, changes);
+    this.em.assign(server, changes);
     await this.em.flush();
-    await this.record(auth, 'resource_server.updated', server, { fields: Object.keys(body) });
+    await this.record(auth, 'resource_server.updated', server, { fields: Object.keys(changes) });
     return toView(server);
   }
 
