@@ -49,6 +49,9 @@ function judge({ scenarios: s, naiveList: naive, authorization, argon2, server }
     { scenario: `Argon2id hashing alone, ${argon2.cores} at once (in-process)`, rps: argon2.parallelPerSecond, ratio: `${times(argon2.parallelVsBound)} Argon2 bound` },
     http(s.login, { scenario: 'POST /auth/login', ratio: vsBound(s.login), target: '≥ 0.90× bound', result: verdict(checks.loginVsArgon2Bound.pass) }),
     http(s.loginStorm, { scenario: 'POST /auth/login storm', ratio: vsBound(s.loginStorm) }),
+    http(s.clientCredentials, { scenario: 'POST /oidc/token client_credentials', ratio: `${vsBaseline(s.clientCredentials)}, ${vsBound(s.clientCredentials)}` }),
+    // "answers" and RPS are whole round trips (4 requests each: authorize, interaction, resume, token).
+    http(s.authCodeRoundTrip, { scenario: 'OIDC code round trip (signed in): authorize → token', ratio: `${vsBaseline(s.authCodeRoundTrip)}, ${vsBound(s.authCodeRoundTrip)}` }),
     { ...s.livenessDuringStorm, scenario: 'GET /health/live during storm (probe)', connections: '50/s', errors: s.livenessDuringStorm.failures },
     { scenario: 'event-loop delay during storm (server)', p50: lag.p50, p99: lag.p99, ratio: lag.max === null ? '' : `max ${lag.max} ms` },
     http(s.baselineAgain, { scenario: 'GET /health/live (baseline again)', ratio: vsBaseline(s.baselineAgain), target: '0.90–1.10× (quiet machine)', result: checks.baselineDrift.pass ? 'pass' : 'NOISY' }),
