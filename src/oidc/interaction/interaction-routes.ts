@@ -6,7 +6,7 @@ import { consentPage } from '../pages/consent-page';
 import { continuePage, errorPage } from '../pages/provider-pages';
 import { OIDC_MOUNT } from '../provider-configuration';
 import type { InteractionsService } from './interactions.service';
-import { type BastionSession, decideSignIn } from './sign-in-decision';
+import { type BastionSession, decideSignIn, oidcAmr } from './sign-in-decision';
 
 type UidRequest = FastifyRequest<{ Params: { uid: string }; Querystring: { continue?: string } }>;
 
@@ -65,7 +65,7 @@ export function registerInteractionRoutes(instance: FastifyInstance, provider: P
       const resources = Object.entries(missing.missingResourceScopes ?? {}).map(([audience, scopes]) => ({ audience, scopes }));
       return html(reply, 200, consentPage({ uid: details.uid, clientName: client.name, scopes: missing.missingOIDCScope ?? [], resources }));
     }
-    const login = { accountId: signedIn.userId, amr: signedIn.amr, acr: decision.acr, ts: signedIn.authTime, remember: true };
+    const login = { accountId: signedIn.userId, amr: oidcAmr(signedIn.amr), acr: decision.acr, ts: signedIn.authTime, remember: true };
     if (client.firstParty) return finish(reply, request, { login, consent: { grantId: await interactions.grantRequested(details, signedIn) } });
     await interactions.relink(details, signedIn);
     return finish(reply, request, { login });

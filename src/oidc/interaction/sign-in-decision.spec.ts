@@ -1,5 +1,5 @@
 import type { InteractionDetails } from 'oidc-provider';
-import { decideSignIn, type BastionSession } from './sign-in-decision';
+import { decideSignIn, oidcAmr, type BastionSession } from './sign-in-decision';
 
 const NOW = 1_800_000_000;
 const details = (params: Record<string, unknown> = {}, prompt: 'login' | 'consent' = 'login'): InteractionDetails =>
@@ -35,5 +35,14 @@ describe('decideSignIn: what an interaction needs from the Bastion session', () 
 
   it('the consent step never asks to sign in again for prompt or max_age', () => {
     expect(decideSignIn(details({ prompt: 'login', max_age: 1 }, 'consent'), session(['pwd']), NOW)).toEqual({ kind: 'consent', acr: 'urn:bastion:acr:sfa' });
+  });
+});
+
+describe('oidcAmr: RFC 8176 values in ID tokens', () => {
+  it('states a Google sign-in as fed and keeps the rest', () => {
+    expect(oidcAmr(['google'])).toEqual(['fed']);
+    expect(oidcAmr(['google', 'otp'])).toEqual(['fed', 'otp']);
+    expect(oidcAmr(['pwd', 'otp'])).toEqual(['pwd', 'otp']);
+    expect(oidcAmr(['hwk', 'user'])).toEqual(['hwk', 'user']);
   });
 });

@@ -18,6 +18,12 @@ export type SignInDecision =
 /** Methods that count as a second factor (RFC 8176): a one-time code, a hardware-bound key. */
 const SECOND_FACTORS = new Set(['otp', 'hwk', 'mfa']);
 
+/** Bastion's own amr names that RFC 8176 spells differently: an external identity provider is `fed`. */
+const RFC8176_AMR: Record<string, string> = { google: 'fed' };
+
+/** A Bastion session's amr as the ID token states it (RFC 8176 values). */
+export const oidcAmr = (amr: string[]) => [...new Set(amr.map((m) => RFC8176_AMR[m] ?? m))];
+
 export const hasSecondFactor = (amr: string[]) => amr.some((m) => SECOND_FACTORS.has(m));
 
 /**
