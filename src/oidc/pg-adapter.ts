@@ -28,6 +28,12 @@ interface Row {
 const LIVE = '(expires_at IS NULL OR expires_at > now())';
 
 /**
+ * Whether a caller-supplied identifier (a token, a code, a client_id) can be looked up at all:
+ * PostgreSQL text cannot hold NUL, and sending one fails the query — a 500 instead of "not found".
+ */
+export const lookupable = (value: string) => !value.includes('\0');
+
+/**
  * oidc-provider's storage over the one `oidc_models` table, in plain SQL on a fresh fork per call
  * (the provider runs outside any request's unit of work). Expired rows are never returned, and
  * Housekeeping deletes them.
@@ -75,6 +81,7 @@ export class PgAdapter implements OidcAdapter {
   }
 
   private async one(where: string, value: string): Promise<AdapterPayload | undefined> {
+    if (!lookupable(value)) return undefined;
     const rows: Row[] = await this.em.fork().execute(`SELECT payload, consumed_at FROM oidc_models WHERE ${where} AND ${LIVE}`, [this.model, value]);
     if (!rows.length) return undefined;
     const { payload, consumed_at } = rows[0];

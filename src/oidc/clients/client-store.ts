@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { AdapterPayload, OidcAdapter } from '../pg-adapter';
+import { type AdapterPayload, lookupable, type OidcAdapter } from '../pg-adapter';
 import { Client } from './client.entity';
 import { clientMetadata } from './client-metadata';
 
@@ -8,6 +8,7 @@ export class ClientStore implements OidcAdapter {
   constructor(private readonly em: EntityManager) {}
 
   async find(clientId: string): Promise<AdapterPayload | undefined> {
+    if (!lookupable(clientId)) return undefined;
     const client = await this.em.fork().findOne(Client, { clientId });
     return client ? clientMetadata(client) : undefined;
   }
