@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 
 # ---- build: install all dependencies, compile TypeScript, then drop the dev dependencies ----
-FROM node:20-bookworm-slim AS build
+FROM node:22-bookworm-slim AS build
 WORKDIR /app
 # No install-time telemetry (swagger-ui-dist pulls in @scarf/scarf).
 ENV SCARF_ANALYTICS=false
@@ -16,7 +16,7 @@ RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund
 
 # ---- runtime: production dependencies and compiled output only, as a non-root user ----
-FROM node:20-bookworm-slim AS runtime
+FROM node:22-bookworm-slim AS runtime
 ENV NODE_ENV=production
 # The same heap cap as `npm run start:prod`: V8 otherwise grows an idle-collected heap to ~3× the
 # live set under load (README, Performance: peak RSS).

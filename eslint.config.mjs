@@ -32,6 +32,10 @@ const AUTH_PUBLIC = [
   'recovery/password-reset\\.service',
   'email-change/email-change\\.service',
   'google/google-account\\.service',
+  // The OIDC provider (src/oidc) signs with the API's key set and reads Bastion's own session.
+  'tokens/(signing-keys|tokens\\.module)',
+  'principal/principal-resolver',
+  'sessions/cookie-sessions',
 ];
 const NO_OLD_CHANGE_FEED = edge('(^|/)auth/change-feed(/|$)', 'The change feed is database infrastructure: src/database/change-feed.');
 // class-validator's IsOptional() lets `null` through as if the field were absent: use common/http/may-be-absent.ts.
@@ -89,6 +93,12 @@ export default tseslint.config(
     },
   },
   ...moduleEdges,
+  {
+    // Stand-alone example apps (plain Node ES modules, run with `node`).
+    files: ['examples/**/*.mjs'],
+    languageOptions: { sourceType: 'module', globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
+    rules: { 'no-console': 'off' },
+  },
   {
     files: ['**/*.js', '**/*.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly', console: 'readonly' } },

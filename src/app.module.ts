@@ -12,6 +12,7 @@ import { GuardOrderModule } from './guard-order.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { PagesModule } from './pages/pages.module';
+import { OidcModule } from './oidc/oidc.module';
 import { PoliciesModule } from './policies/policies.module';
 import { UsersModule } from './users/users.module';
 
@@ -40,6 +41,7 @@ export class AppModule {
         DepartmentsModule,
         DocumentsModule,
         PagesModule,
+        OidcModule,
       ],
     };
   }

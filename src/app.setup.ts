@@ -24,6 +24,7 @@ import type { AppConfig } from './config/app-config';
 import { registerRequestContext } from './database/request-context';
 import { MetricsService } from './metrics/metrics.service';
 import { ASSETS_DIR, PICO_DIR, VIEWS_DIR } from './pages/page-paths';
+import { registerOidcRoutes } from './oidc/oidc-routes';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
@@ -152,6 +153,8 @@ export async function configureApp(app: NestFastifyApplication, config: AppConfi
       allowedHeaders: ['authorization', 'content-type', 'x-csrf-token', 'x-request-id'],
     });
   }
+  // OIDC provider routes: after helmet and cookies, so they carry the same headers and hooks.
+  await registerOidcRoutes(app);
   app.useGlobalPipes(new AppValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter());
   setupOpenApi(app);

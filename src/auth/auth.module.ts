@@ -98,6 +98,9 @@ import { VerifiedTokenCache } from './tokens/verified-token-cache';
   exports: [
     AuthenticationGuard,
     PrincipalCache,
+    // The OIDC provider's login step reads Bastion's own session (src/oidc).
+    PrincipalResolver,
+    CookieSessions,
     MfaManagementService,
     SecretBox,
     SessionService,

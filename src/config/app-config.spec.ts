@@ -71,6 +71,7 @@ describe('configuration', () => {
     expect(problems).toEqual([
       'JWT_PRIVATE_KEY: is required when NODE_ENV=production',
       'MFA_ENCRYPTION_KEY: is required when NODE_ENV=production',
+      'OIDC_COOKIE_SECRET: is required when NODE_ENV=production',
       'DATABASE_URL: is required when NODE_ENV=production',
     ]);
   });
@@ -87,6 +88,12 @@ describe('configuration', () => {
   it('refuses an HTTP_HEADERS_TIMEOUT longer than HTTP_REQUEST_TIMEOUT (Node would throw at start)', () => {
     expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT: '40', HTTP_REQUEST_TIMEOUT: '30' })).toThrow('HTTP_HEADERS_TIMEOUT: must not be longer than HTTP_REQUEST_TIMEOUT');
     expect(loadConfig({ HTTP_HEADERS_TIMEOUT: '5', HTTP_REQUEST_TIMEOUT: '5' }).http).toEqual({ headersTimeoutSeconds: 5, requestTimeoutSeconds: 5 });
+  });
+
+  it('reads the OIDC cookie key and the back-channel allow-list (hosts in lower case)', () => {
+    expect(problemsOf({ OIDC_COOKIE_SECRET: 'too short' })[0]).toMatch(/^OIDC_COOKIE_SECRET: /);
+    const config = loadConfig({ OIDC_COOKIE_SECRET: 'x'.repeat(32), OIDC_BACKCHANNEL_ALLOWED_HOSTS: 'RP.internal, 10.0.0.5' });
+    expect(config.oidc).toEqual({ cookieSecret: 'x'.repeat(32), backchannelAllowedHosts: ['rp.internal', '10.0.0.5'] });
   });
 
   it('requires Google settings and bootstrap admin settings to come in complete sets', () => {
@@ -127,6 +134,8 @@ describe('configuration', () => {
       expect(first.mfa.encryptionKey).toHaveLength(32);
       expect(statSync(join(dir, 'jwt-private-key.pem')).mode & 0o777).toBe(0o600);
       expect(statSync(join(dir, 'mfa-encryption.key')).mode & 0o777).toBe(0o600);
+      expect(first.oidc.cookieSecret?.length).toBeGreaterThanOrEqual(32);
+      expect(statSync(join(dir, 'oidc-cookie.key')).mode & 0o777).toBe(0o600);
       const second = ensureDevelopmentSecrets(loadConfig({ DATA_DIR: dir }), (l) => lines.push(l));
       expect(second.jwt.privateKeyPem).toBe(first.jwt.privateKeyPem);
       expect(second.mfa.encryptionKey?.equals(first.mfa.encryptionKey!)).toBe(true);
@@ -135,6 +144,8 @@ describe('configuration', () => {
       expect(statSync(join(dir, 'oauth-state.key')).mode & 0o777).toBe(0o600);
       expect(second.oauth.stateSecret?.equals(first.oauth.stateSecret!)).toBe(true);
       expect(first.oauth.stateSecret?.equals(first.mfa.encryptionKey!)).toBe(false);
+      expect(second.oidc.cookieSecret).toBe(first.oidc.cookieSecret);
+      expect(lines.join('\n')).not.toContain(first.oidc.cookieSecret);
       expect(lines.join('\n')).not.toContain(readFileSync(join(dir, 'mfa-encryption.key'), 'utf8'));
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -52,6 +52,8 @@ export interface Config {
     returnToOrigins: string[];
     brand: { name: string; logoUrl?: string; primaryColor: string };
   };
+  /** Bastion as an OpenID Connect provider. */
+  oidc: { cookieSecret?: string; backchannelAllowedHosts: string[] };
 }
 
 // Declaration merging gives the class every field of Config, so `AppConfig` is both the DI token
@@ -84,7 +86,7 @@ export function loadConfig(raw: Record<string, string | undefined>): AppConfig {
   const e = parsed.data;
   const problems: string[] = [];
   if (e.NODE_ENV === 'production') {
-    for (const name of ['JWT_PRIVATE_KEY', 'MFA_ENCRYPTION_KEY', 'DATABASE_URL'] as const) {
+    for (const name of ['JWT_PRIVATE_KEY', 'MFA_ENCRYPTION_KEY', 'OIDC_COOKIE_SECRET', 'DATABASE_URL'] as const) {
       if (!e[name]) problems.push(`${name}: is required when NODE_ENV=production`);
     }
   }
@@ -173,6 +175,7 @@ export function loadConfig(raw: Record<string, string | undefined>): AppConfig {
       returnToOrigins: e.RETURN_TO_ORIGINS.map((o) => new URL(o).origin),
       brand: { name: e.BRAND_NAME, logoUrl: e.BRAND_LOGO_URL, primaryColor: e.BRAND_PRIMARY_COLOR.toLowerCase() },
     },
+    oidc: { cookieSecret: e.OIDC_COOKIE_SECRET, backchannelAllowedHosts: e.OIDC_BACKCHANNEL_ALLOWED_HOSTS },
   });
 }
 

@@ -111,6 +111,8 @@ export const environmentSchema = z.object({
     .string()
     .regex(/^#(?:[0-9a-fA-F]{3}){1,2}$/, 'must be a hex colour such as #0b5fff')
     .default('#0b5fff'),
+  OIDC_COOKIE_SECRET: optional(z.string().min(32, 'must be at least 32 characters')),
+  OIDC_BACKCHANNEL_ALLOWED_HOSTS: list.transform((hosts) => hosts.map((h) => h.toLowerCase())),
 });
 
 export type Environment = z.output<typeof environmentSchema>;

@@ -25,7 +25,7 @@ function readOrCreate(file: string, create: () => string): { value: string; crea
 export function ensureDevelopmentSecrets(config: AppConfig, log: (line: string) => void): AppConfig {
   // Production needs OAUTH_STATE_SECRET only with Google sign-in, and loadConfig already demands it then.
   const stateSecretMissing = !config.oauth.stateSecret && config.env !== 'production';
-  if (config.jwt.privateKeyPem && config.mfa.encryptionKey && !stateSecretMissing) return config;
+  if (config.jwt.privateKeyPem && config.mfa.encryptionKey && config.oidc.cookieSecret && !stateSecretMissing) return config;
   if (config.env === 'production') throw new Error('production secrets must be configured');
   const dir = resolve(config.dataDir);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -46,6 +46,12 @@ export function ensureDevelopmentSecrets(config: AppConfig, log: (line: string) 
     const key = readOrCreate(file, () => randomBytes(32).toString('base64'));
     config.oauth.stateSecret = Buffer.from(key.value.trim(), 'base64');
     log(`${key.created ? 'Generated' : 'Using'} development OAuth state secret at ${file}`);
+  }
+  if (!config.oidc.cookieSecret) {
+    const file = join(dir, 'oidc-cookie.key');
+    const key = readOrCreate(file, () => randomBytes(32).toString('base64url'));
+    config.oidc.cookieSecret = key.value.trim();
+    log(`${key.created ? 'Generated' : 'Using'} development OIDC cookie key at ${file}`);
   }
   return config;
 }

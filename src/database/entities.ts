@@ -6,8 +6,11 @@ import { RefreshToken } from '../auth/sessions/refresh-token.entity';
 import { Session } from '../auth/sessions/session.entity';
 import { Department } from '../departments/department.entity';
 import { Document } from '../documents/document.entity';
+import { Client } from '../oidc/clients/client.entity';
+import { OidcModel } from '../oidc/oidc-model.entity';
+import { ResourceServer } from '../oidc/resource-servers/resource-server.entity';
 import { Role } from '../policies/role.entity';
 import { User } from '../users/user.entity';
 
 /** Every entity, listed once (no directory scanning: the build and the tests see the same set). */
-export const ENTITIES = [User, Role, Session, RefreshToken, EmailToken, AuditEvent, Department, Document, TotpFactor, RecoveryCode, MfaChallenge, ExternalIdentity, OAuthState, OAuthExchangeCode];
+export const ENTITIES = [User, Role, Session, RefreshToken, EmailToken, AuditEvent, Department, Document, TotpFactor, RecoveryCode, MfaChallenge, ExternalIdentity, OAuthState, OAuthExchangeCode, OidcModel, Client, ResourceServer];

@@ -9,6 +9,8 @@ const PURGES = [
   `DELETE FROM oauth_exchange_codes WHERE expires_at < now() - interval '1 day'`,
   `DELETE FROM mfa_challenges WHERE expires_at < now() - interval '1 day'`,
   `DELETE FROM email_tokens WHERE expires_at < now() - interval '1 day'`,
+  // oidc-provider's artifacts (codes, tokens, sessions, interactions) are useless once expired.
+  `DELETE FROM oidc_models WHERE expires_at < now()`,
 ];
 
 /** Removes expired one-time rows every 10 minutes (on whichever instance; the deletes are idempotent). */

@@ -63,7 +63,7 @@ describe('validatePermissions', () => {
       [
         'an unknown subject',
         [{ action: 'read', subject: 'Invoice' }],
-        [{ field: 'permissions[0].subject', message: 'must be one of all, User, Role, Department, Document, AuditEvent, Session' }],
+        [{ field: 'permissions[0].subject', message: 'must be one of all, User, Role, Department, Document, AuditEvent, Session, Client, ResourceServer' }],
       ],
       ['an unknown field in conditions', doc({ salary: 1 }), [{ field: 'permissions[0].conditions.salary', message: 'unknown field' }]],
       ['an unknown field in `fields`', doc(undefined, { fields: ['title', 'salary'] }), [{ field: 'permissions[0].fields[1]', message: 'unknown field for Document' }]],

@@ -12,7 +12,7 @@ export type Action = (typeof ACTIONS)[number];
  */
 export const ROLE_ONLY_ACTIONS: readonly Action[] = ['assign', 'escalate'];
 
-export const SUBJECTS = ['all', 'User', 'Role', 'Department', 'Document', 'AuditEvent', 'Session'] as const;
+export const SUBJECTS = ['all', 'User', 'Role', 'Department', 'Document', 'AuditEvent', 'Session', 'Client', 'ResourceServer'] as const;
 export type SubjectName = (typeof SUBJECTS)[number];
 export type SubjectType = Exclude<SubjectName, 'all'>;
 
@@ -63,6 +63,23 @@ export const SUBJECT_FIELDS: Record<SubjectType, Record<string, FieldType>> = {
     details: 'json',
   },
   Session: { id: 'uuid', userId: 'uuid', createdAt: 'date', lastUsedAt: 'date', ip: 'string', userAgent: 'string', amr: 'list' },
+  // OpenID Connect relying parties and the APIs they call (src/oidc/).
+  Client: {
+    id: 'uuid',
+    clientId: 'string',
+    name: 'string',
+    redirectUris: 'list',
+    postLogoutRedirectUris: 'list',
+    grantTypes: 'list',
+    scopes: 'list',
+    resources: 'list',
+    firstParty: 'boolean',
+    backchannelLogoutUri: 'string',
+    accessTokenTtl: 'number',
+    createdAt: 'date',
+    updatedAt: 'date',
+  },
+  ResourceServer: { id: 'uuid', name: 'string', audience: 'string', scopes: 'list', accessTokenTtl: 'number', createdAt: 'date', updatedAt: 'date' },
 };
 
 /** Fields every subject has: the only ones a rule on `all` may condition on. */

@@ -16,6 +16,7 @@ const { alternate, summarizeRounds } = require('./lib/rounds');
 const { ADMIN, cookieSession, login: signIn, preflight, seed } = require('./lib/seed');
 const { errors5xx, eventLoopLag, scrape } = require('./lib/server-metrics');
 const { judgeSoak, soak, stopSoak } = require('./lib/soak');
+const { authorizationCodeRoundTrips, clientCredentialsRequest, setupOidc } = require('./lib/oidc-requests');
 
 const SECONDS = Number(process.env.BENCH_SECONDS || 8);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS || 2);
@@ -29,6 +30,8 @@ const CONNECTIONS = {
   list: 4,
   // Argon2 dominates a login; a few connections per core keep the hashing threads busy.
   login: 8,
+  // Each token request verifies the client's Argon2id secret hash: hashing-bound like a login.
+  oidc: 8,
   storm: 16,
 };
 const RESULTS_DIR = join(ROOT, 'bench-results');
@@ -168,6 +171,15 @@ async function main() {
     log(`${path}: known vs unknown addresses, interleaved, ${WARMUP_SECONDS} s warm-up + ${SECONDS} s`);
     scenarios[key] = { label: `POST ${path} known vs unknown`, ...(await enumerationTiming({ baseUrl, path, known: data.loginPool, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS })) };
   }
+
+  // OpenID Connect: service-to-service tokens, and the authorization-code round trip of a browser
+  // already signed in to Bastion (4 requests: authorize, interaction, resume, token).
+  const oidcSetup = await setupOidc(baseUrl, (await signIn(baseUrl, ADMIN.email)).accessToken, { email: data.loginPool[0], password: data.password });
+  await run('clientCredentials', 'POST /oidc/token (client_credentials)', { ...clientCredentialsRequest(oidcSetup), connections: CONNECTIONS.oidc });
+  log(`authorization code round trips: ${WARMUP_SECONDS} s warm-up + ${SECONDS} s`);
+  const roundTrips = (seconds) => authorizationCodeRoundTrips({ baseUrl, setup: oidcSetup, seconds, connections: CONNECTIONS.oidc });
+  await roundTrips(WARMUP_SECONDS);
+  scenarios.authCodeRoundTrip = { label: 'authorization code round trip', ...(await roundTrips(SECONDS)), rssKiB: server.memory().rssKiB };
 
   log(`login storm (${CONNECTIONS.storm} connections, ${SECONDS} s) with /health/live probed every 20 ms`);
   await scrape(baseUrl); // resets the server's event-loop delay histogram

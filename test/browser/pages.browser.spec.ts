@@ -1,10 +1,15 @@
-/// <reference lib="dom" />
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createUser, em, uniqueEmail } from '../support/auth-helpers';
 import { extractToken, type SmtpSink, startSmtpSink } from '../support/smtp-sink';
 import { createTestApp, type TestApp } from '../support/test-app';
 import { steadyStep, totp } from '../support/totp';
 import { launchChromium, screenshot } from './chromium';
+
+/** The page's DOM, typed as far as these tests read it (a DOM lib would leak into the whole Node program). */
+interface PageDocument {
+  activeElement: { id: string } | null;
+  documentElement: { scrollWidth: number };
+}
 
 const PASSWORD = 'a long and fine passphrase';
 const NEW_PASSWORD = 'another long passphrase 2';
@@ -87,7 +92,7 @@ describe('Hosted pages in a real browser', () => {
     await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
     const qr = page.getByRole('img', { name: 'QR code for your authenticator app' });
     await qr.waitFor();
-    expect(await qr.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 100)).toBe(true);
+    expect(await qr.evaluate((img: { complete: boolean; naturalWidth: number }) => img.complete && img.naturalWidth > 100)).toBe(true);
     await screenshot(page, '06-mfa-setup');
     secret = (await page.locator('#totp-secret').textContent())!.trim();
     await steadyStep();
@@ -153,7 +158,7 @@ describe('Hosted pages in a real browser', () => {
     await page.getByRole('button', { name: 'Set password' }).click();
     await page.getByText('The password must be at least').waitFor();
     // The first error has the focus and is tied to its field.
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('f-newPassword');
+    expect(await page.evaluate(() => (globalThis as unknown as { document: PageDocument }).document.activeElement?.id)).toBe('f-newPassword');
     expect(await page.getByLabel('New password').getAttribute('aria-describedby')).toBe('f-newPassword-error');
     await screenshot(page, '11-reset-password-error');
     await page.getByLabel('New password').fill(NEW_PASSWORD);
@@ -180,7 +185,7 @@ describe('Hosted pages in a real browser', () => {
     };
     const lockedMessage = await attempt(locked.email, locked.password);
     await screenshot(page, '12-login-refused');
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('f-password');
+    expect(await page.evaluate(() => (globalThis as unknown as { document: PageDocument }).document.activeElement?.id)).toBe('f-password');
     expect(await attempt(email, 'wrong password entirely')).toBe(lockedMessage);
     expect(await attempt('nobody@example.com', 'wrong password entirely')).toBe(lockedMessage);
     await context.close();
@@ -224,7 +229,7 @@ describe('Hosted pages in a real browser', () => {
     await page.getByRole('heading', { name: 'Anmelden' }).waitFor();
     expect(await page.getAttribute('html', 'lang')).toBe('de');
     await screenshot(page, '14-login-de-phone');
-    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+    expect(await page.evaluate(() => (globalThis as unknown as { document: PageDocument }).document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
     await page.getByRole('link', { name: 'Noch kein Konto? Registrieren' }).click();
     await page.getByLabel('Anzeigename').waitFor();
     await screenshot(page, '15-register-de-phone');
@@ -237,13 +242,13 @@ describe('Hosted pages in a real browser', () => {
     const user = await createUser(t);
     const [context, page] = await newPage({ viewport: { width: 360, height: 740 } });
     await page.goto(`${base}/login`);
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('f-email');
+    expect(await page.evaluate(() => (globalThis as unknown as { document: PageDocument }).document.activeElement?.id)).toBe('f-email');
     await page.keyboard.type(user.email);
     await page.keyboard.press('Tab');
     await page.keyboard.type(user.password);
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Your account' }).waitFor();
-    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+    expect(await page.evaluate(() => (globalThis as unknown as { document: PageDocument }).document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
     await screenshot(page, '16-account-phone');
     await context.close();
   });

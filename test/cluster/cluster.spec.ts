@@ -442,3 +442,61 @@ describe('faults', () => {
     }
   });
 });
+
+describe('OpenID Connect provider across instances', () => {
+  /** Cookies of one browser across both instances (they share OIDC_COOKIE_SECRET). */
+  const jar = new Map<string, string>();
+  const cookieHeader = () => [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+  const absorb = (r: Reply) => {
+    for (const line of r.headers.getSetCookie()) {
+      const [pair] = line.split(';');
+      const eq = pair.indexOf('=');
+      jar.set(pair.slice(0, eq), pair.slice(eq + 1));
+    }
+  };
+  const pathOf = (location: string) => {
+    const url = new URL(location, 'http://x');
+    return `${url.pathname}${url.search}`;
+  };
+
+  it('authorize on A, sign-in check on B, resume on A, token on B, refresh on A: one flow', async () => {
+    const callback = 'https://wiki.example.test/callback';
+    const registered = await call(A, 'POST', '/api/v1/clients', { token: adminToken, body: { name: 'Wiki', redirectUris: [callback], firstParty: true } });
+    expect(registered.status).toBe(201);
+    const { clientId, clientSecret } = registered.body as { clientId: string; clientSecret: string };
+    const email = uniqueEmail('oidc');
+    await createUser(A, adminToken, email, ['viewer']);
+    const ip = clientIp();
+    const signIn = await call(A, 'POST', '/api/v1/auth/login?mode=cookie', { body: { email, password: STRONG_PASSWORD }, ip });
+    expect(signIn.status).toBe(200);
+    absorb(signIn);
+
+    const verifier = 'v'.repeat(43);
+    const query = new URLSearchParams({ client_id: clientId, response_type: 'code', redirect_uri: callback, scope: 'openid email', state: 'st', nonce: 'n', code_challenge: s256(verifier), code_challenge_method: 'S256' });
+    const authorize = await call(A, 'GET', `/oidc/auth?${query}`, { ip, headers: { cookie: cookieHeader() } });
+    expect(authorize.status).toBe(303);
+    absorb(authorize);
+    const interaction = await call(B, 'GET', `${pathOf(authorize.headers.get('location')!)}?continue=1`, { ip, headers: { cookie: cookieHeader() } });
+    expect(interaction.status).toBe(303);
+    absorb(interaction);
+    const resume = await call(A, 'GET', pathOf(interaction.headers.get('location')!), { ip, headers: { cookie: cookieHeader() } });
+    expect(resume.status).toBe(303);
+    const code = new URL(resume.headers.get('location')!).searchParams.get('code')!;
+    expect(code).toEqual(expect.any(String));
+
+    const basic = `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`;
+    const form = (body: Record<string, string>) => ({ authorization: basic, 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': ip, body: new URLSearchParams(body).toString() });
+    const tokenOn = async (instance: Instance, body: Record<string, string>) => {
+      const { body: payload, ...headers } = form(body);
+      const res = await fetch(`${instance.baseUrl}/oidc/token`, { method: 'POST', headers, body: payload });
+      return { status: res.status, json: (await res.json()) as Record<string, string> };
+    };
+    const tokens = await tokenOn(B, { grant_type: 'authorization_code', code, redirect_uri: callback, code_verifier: verifier });
+    expect(tokens.status).toBe(200);
+    expect(tokens.json.id_token).toEqual(expect.any(String));
+    const refreshed = await tokenOn(A, { grant_type: 'refresh_token', refresh_token: tokens.json.refresh_token });
+    expect(refreshed.status).toBe(200);
+    // The rotated-away refresh token is refused on the other instance too.
+    expect((await tokenOn(B, { grant_type: 'refresh_token', refresh_token: tokens.json.refresh_token })).json.error).toBe('invalid_grant');
+  });
+});

@@ -25,6 +25,7 @@ const SNAPSHOT = join(__dirname, '__snapshots__', 'route-permissions.json');
 const NONE = 'NONE (fails closed)';
 const SIGNED_IN_PAGE = 'signed-in page (PageGuard: cookie session, else 303 /login)';
 const OUTSIDE_NEST = 'public (outside Nest: no guard runs)';
+const OIDC_PROTOCOL = 'public (OpenID Connect provider: oidc-provider authenticates clients and users itself)';
 const PROBLEM_JSON = /^application\/problem\+json/;
 
 type RouteTable = Record<string, string>;
@@ -154,6 +155,8 @@ const SIGNED_IN_PAGES = [
 const isDocsRoute = (key: string) => /^GET \/docs(\/|-json$|-yaml$|$)/.test(key);
 /** @fastify/static's route for views' stylesheets and scripts (outside Nest, like Swagger UI). */
 const isAssetsRoute = (key: string) => key === 'GET /assets/*';
+/** The provider's routes (src/oidc/oidc-routes.ts): plain Fastify routes by design, under /oidc only. */
+const isOidcRoute = (key: string) => /^[A-Z]+ \/oidc(\/|$)/.test(key);
 
 describe('Route permissions (ASVS 8.2.1; DESIGN.md "Deny by default, twice", house style 11)', () => {
   let t: BootedApp;
@@ -166,7 +169,7 @@ describe('Route permissions (ASVS 8.2.1; DESIGN.md "Deny by default, twice", hou
       Object.fromEntries(
         t.fastifyRoutes
           .filter((key) => !key.split(' ')[1].startsWith(undeclared))
-          .map((key) => [key, nest[key] ?? OUTSIDE_NEST]),
+          .map((key) => [key, nest[key] ?? (isOidcRoute(key) ? OIDC_PROTOCOL : OUTSIDE_NEST)]),
       ),
     );
   });
@@ -210,13 +213,16 @@ describe('Route permissions (ASVS 8.2.1; DESIGN.md "Deny by default, twice", hou
   });
 
   describe('8.2.1: the permission snapshot', () => {
-    it('8.2.1: every Nest route is in Fastify\'s route table, and only Swagger UI and the static assets live outside Nest', () => {
+    it('8.2.1: every Nest route is in Fastify\'s route table, and only Swagger UI, the static assets and the OIDC provider (under /oidc) live outside Nest', () => {
       const nest = nestRoutes(t.app, [UndeclaredModule]);
       expect(Object.keys(nest).length).toBeGreaterThan(40);
       for (const key of Object.keys(nest)) expect(t.fastifyRoutes).toContain(key);
       const outside = Object.entries(current).filter(([, rule]) => rule === OUTSIDE_NEST).map(([key]) => key);
       expect(outside.length).toBeGreaterThan(0);
       expect(outside.filter((key) => !isDocsRoute(key) && !isAssetsRoute(key))).toEqual([]);
+      const oidc = Object.entries(current).filter(([, rule]) => rule === OIDC_PROTOCOL).map(([key]) => key);
+      expect(oidc).toEqual(expect.arrayContaining(['GET /oidc/*', 'POST /oidc/*', 'GET /oidc/interaction/:uid']));
+      expect(oidc.filter((key) => !isOidcRoute(key))).toEqual([]);
     });
 
     it('8.2.1: no product route lacks an access rule', () => {
@@ -245,6 +251,8 @@ describe('Route permissions (ASVS 8.2.1; DESIGN.md "Deny by default, twice", hou
         [/^\w+ \/api\/v1\/departments/, / Department$/],
         [/^\w+ \/api\/v1\/documents/, / Document$/],
         [/^\w+ \/api\/v1\/audit-events/, /^read AuditEvent$/],
+        [/^\w+ \/api\/v1\/clients/, / Client$/],
+        [/^\w+ \/api\/v1\/resource-servers/, / ResourceServer$/],
       ];
       for (const [route, rule] of expectations) {
         const matching = Object.entries(current).filter(([key]) => route.test(key));

@@ -342,6 +342,8 @@ describe('OWASP ASVS 5.0 security regressions', () => {
         victimToken: string;
         roleId: string;
         docId: string;
+        clientId: string;
+        resourceServerId: string;
       }
       let fx: Fixtures;
       let idRoutes: { method: Method; path: string }[];
@@ -363,7 +365,19 @@ describe('OWASP ASVS 5.0 security regressions', () => {
         const created = await call('POST', '/api/v1/documents', adminToken, { title: 'Dept B plan', body: 'B body', departmentId: deptB });
         expect(created.statusCode).toBe(201);
         expect((await call('POST', `/api/v1/documents/${created.json().id}/publish`, adminToken)).statusCode).toBe(200);
-        fx = { victim, victimSid: sidOf(victimPair.accessToken), victimToken: victimPair.accessToken, roleId: role.json().id, docId: created.json().id };
+        const server = await call('POST', '/api/v1/resource-servers', adminToken, { name: 'IDOR API', audience: 'https://idor.example.test', scopes: ['idor:read'] });
+        expect(server.statusCode).toBe(201);
+        const client = await call('POST', '/api/v1/clients', adminToken, { name: 'IDOR app', redirectUris: ['https://idor.example.test/cb'], resources: ['https://idor.example.test'] });
+        expect(client.statusCode).toBe(201);
+        fx = {
+          victim,
+          victimSid: sidOf(victimPair.accessToken),
+          victimToken: victimPair.accessToken,
+          roleId: role.json().id,
+          docId: created.json().id,
+          clientId: client.json().id,
+          resourceServerId: server.json().id,
+        };
       });
 
       const urlFor = (path: string): string => {
@@ -373,6 +387,8 @@ describe('OWASP ASVS 5.0 security regressions', () => {
         else if (path.startsWith('/api/v1/roles/')) id = fx.roleId;
         else if (path.startsWith('/api/v1/departments/')) id = deptB;
         else if (path.startsWith('/api/v1/documents/')) id = fx.docId;
+        else if (path.startsWith('/api/v1/clients/')) id = fx.clientId;
+        else if (path.startsWith('/api/v1/resource-servers/')) id = fx.resourceServerId;
         else throw new Error(`no IDOR fixture for ${path}: add one`);
         return path.replace('{id}', id).replace('{sid}', fx.victimSid);
       };
@@ -382,6 +398,7 @@ describe('OWASP ASVS 5.0 security regressions', () => {
         if (path.startsWith('/api/v1/roles/')) return { description: 'hijacked' };
         if (path.startsWith('/api/v1/departments/')) return { name: 'Hijacked' };
         if (path.startsWith('/api/v1/documents/')) return { title: 'hijacked', version: 2 };
+        if (path.startsWith('/api/v1/clients/') || path.startsWith('/api/v1/resource-servers/')) return { name: 'Hijacked' };
         return {};
       };
       const fingerprint = async (): Promise<string[]> => {
@@ -393,6 +410,8 @@ describe('OWASP ASVS 5.0 security regressions', () => {
           await one('SELECT md5(d::text) FROM departments d WHERE id = ?', [deptB]),
           await one('SELECT md5(d::text), version FROM documents d WHERE id = ?', [fx.docId]),
           await one('SELECT revoked_at FROM sessions WHERE id = ?', [fx.victimSid]),
+          await one('SELECT md5(c::text) FROM oidc_clients c WHERE id = ?', [fx.clientId]),
+          await one('SELECT md5(r::text) FROM resource_servers r WHERE id = ?', [fx.resourceServerId]),
           await one(`SELECT (SELECT count(*) FROM users) u, (SELECT count(*) FROM roles) r, (SELECT count(*) FROM departments) d,
                             (SELECT count(*) FROM documents) doc, (SELECT count(*) FROM sessions WHERE revoked_at IS NULL) s`, []),
         ];

@@ -15,6 +15,7 @@ let signingKey: string | undefined;
 // object, so a second app in the same process must be able to read the first one's secrets.
 const mfaKey = randomBytes(32).toString('base64');
 const oauthStateSecret = randomBytes(32).toString('base64');
+const oidcCookieKey = randomBytes(32).toString('base64url');
 /** One RSA key per test worker: generating one costs ~100 ms. */
 export function testSigningKey(): string {
   signingKey ??= generateSigningKeyPem();
@@ -53,6 +54,7 @@ export function testEnv(databaseUrl: string, extra: Record<string, string | unde
     JWT_PRIVATE_KEY: testSigningKey(),
     MFA_ENCRYPTION_KEY: mfaKey,
     OAUTH_STATE_SECRET: oauthStateSecret,
+    OIDC_COOKIE_SECRET: oidcCookieKey,
     ARGON2_MEMORY_KIB: '8192',
     ARGON2_ITERATIONS: '1',
     THROTTLE_LIMIT: '100000',

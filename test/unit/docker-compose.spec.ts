@@ -86,6 +86,7 @@ const hostSecrets = () => ({
     .privateKey.export({ type: 'pkcs8', format: 'pem' })
     .toString(),
   MFA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+  OIDC_COOKIE_SECRET: randomBytes(32).toString('base64'),
 });
 
 describe('docker-compose.yml', () => {
@@ -163,18 +164,20 @@ describe('docker-compose.yml', () => {
   it('runs the app in production with every production-required secret provided', () => {
     const env = environmentOf('app');
     expect(env.NODE_ENV).toBe('production');
-    for (const name of ['JWT_PRIVATE_KEY', 'MFA_ENCRYPTION_KEY', 'DATABASE_URL']) {
+    for (const name of ['JWT_PRIVATE_KEY', 'MFA_ENCRYPTION_KEY', 'OIDC_COOKIE_SECRET', 'DATABASE_URL']) {
       expect(env[name]).toEqual(expect.stringMatching(/\S/));
     }
     // The signing and encryption keys come from the host and are never committed in the file.
     expect(env.JWT_PRIVATE_KEY).toMatch(/^\$\{JWT_PRIVATE_KEY:\?[^}]+\}$/);
     expect(env.MFA_ENCRYPTION_KEY).toMatch(/^\$\{MFA_ENCRYPTION_KEY:\?[^}]+\}$/);
+    expect(env.OIDC_COOKIE_SECRET).toMatch(/^\$\{OIDC_COOKIE_SECRET:\?[^}]+\}$/);
   });
 
-  it('refuses to start when the host does not set JWT_PRIVATE_KEY or MFA_ENCRYPTION_KEY', () => {
+  it('refuses to start when the host does not set JWT_PRIVATE_KEY, MFA_ENCRYPTION_KEY or OIDC_COOKIE_SECRET', () => {
     const secrets = hostSecrets();
     expect(() => interpolatedAppEnvironment({})).toThrow(MissingVariable);
     expect(() => interpolatedAppEnvironment({ JWT_PRIVATE_KEY: secrets.JWT_PRIVATE_KEY })).toThrow(/MFA_ENCRYPTION_KEY/);
+    expect(() => interpolatedAppEnvironment({ ...secrets, OIDC_COOKIE_SECRET: '' })).toThrow(/OIDC_COOKIE_SECRET/);
     expect(() => interpolatedAppEnvironment({ MFA_ENCRYPTION_KEY: secrets.MFA_ENCRYPTION_KEY, JWT_PRIVATE_KEY: '' })).toThrow(
       /JWT_PRIVATE_KEY/,
     );
@@ -188,6 +191,7 @@ describe('docker-compose.yml', () => {
     expect(config.redis.url).toBe('redis://redis:6379');
     expect(config.jwt.privateKeyPem).toContain('PRIVATE KEY');
     expect(config.mfa.encryptionKey?.length).toBe(32);
+    expect(config.oidc.cookieSecret).toBeDefined();
   });
 });
 
@@ -221,7 +225,7 @@ describe('Dockerfile', () => {
   it('is a multi-stage build on node 20', () => {
     const froms = instructions.filter((i) => i.keyword === 'FROM');
     expect(froms.length).toBeGreaterThanOrEqual(2);
-    for (const from of froms) expect(from.args).toMatch(/^node:20-bookworm-slim\b/);
+    for (const from of froms) expect(from.args).toMatch(/^node:22-bookworm-slim\b/);
   });
 
   it('runs the final stage as the non-root node user', () => {
@@ -280,7 +284,7 @@ describe('.env.example', () => {
   });
 
   it('holds no secret values', () => {
-    const secrets = ['JWT_PRIVATE_KEY', 'MFA_ENCRYPTION_KEY', 'MFA_PREVIOUS_ENCRYPTION_KEYS', 'GOOGLE_CLIENT_SECRET', 'BOOTSTRAP_ADMIN_PASSWORD', 'METRICS_TOKEN'];
+    const secrets = ['JWT_PRIVATE_KEY', 'MFA_ENCRYPTION_KEY', 'MFA_PREVIOUS_ENCRYPTION_KEYS', 'OIDC_COOKIE_SECRET', 'GOOGLE_CLIENT_SECRET', 'BOOTSTRAP_ADMIN_PASSWORD', 'METRICS_TOKEN'];
     const active = assignments.filter((a) => secrets.includes(a.name) && !a.commented && a.value !== '');
     expect(active).toEqual([]);
     expect(text).not.toMatch(/-----BEGIN [A-Z ]*PRIVATE KEY-----\s*(\\n)?[A-Za-z0-9+/]{40}/);

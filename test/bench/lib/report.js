@@ -53,6 +53,9 @@ function judge(measured) {
     http(s.loginStorm, { scenario: 'POST /auth/login storm', ratio: vsBound(s.loginStorm) }),
     ...enumerationRows('POST /auth/password/forgot', s.forgotTiming),
     ...enumerationRows('POST /auth/resend-verification', s.resendTiming),
+    http(s.clientCredentials, { scenario: 'POST /oidc/token client_credentials', ratio: `${vsBareMedian(s.clientCredentials)}, ${vsBound(s.clientCredentials)}` }),
+    // "answers" and RPS are whole round trips (4 requests each: authorize, interaction, resume, token).
+    http(s.authCodeRoundTrip, { scenario: 'OIDC code round trip (signed in): authorize → token', ratio: `${vsBareMedian(s.authCodeRoundTrip)}, ${vsBound(s.authCodeRoundTrip)}` }),
     { ...s.livenessDuringStorm, scenario: 'GET /health/live during storm (probe)', connections: '50/s', errors: s.livenessDuringStorm.failures },
     { scenario: 'event-loop delay during storm (server)', p50: lag.p50, p99: lag.p99, ratio: lag.max === null ? '' : `max ${lag.max} ms` },
     { scenario: 'bare app RPS spread over the rounds', ratio: `max ÷ min ${bareSpread.toFixed(2)}`, target: '≤ 1.10 (quiet machine)', result: bareSpread <= 1.1 ? 'quiet' : 'NOISY' },
