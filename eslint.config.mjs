@@ -32,11 +32,9 @@ const AUTH_PUBLIC = [
   'recovery/password-reset\\.service',
   'email-change/email-change\\.service',
   'google/google-account\\.service',
-  // The OIDC provider (src/oidc) signs with the API's key set and reads Bastion's own session.
-  'tokens/(signing-keys|tokens\\.module)',
-  'principal/principal-resolver',
-  'sessions/cookie-sessions',
 ];
+/** The OIDC provider (src/oidc) also signs with the API's key set and reads Bastion's own session. */
+const AUTH_FOR_OIDC = [...AUTH_PUBLIC, 'tokens/(signing-keys|tokens\\.module)', 'principal/principal-resolver', 'sessions/cookie-sessions'];
 const NO_OLD_CHANGE_FEED = edge('(^|/)auth/change-feed(/|$)', 'The change feed is database infrastructure: src/database/change-feed.');
 // class-validator's IsOptional() lets `null` through as if the field were absent: use common/http/may-be-absent.ts.
 const NO_IS_OPTIONAL = [{ name: 'class-validator', importNames: ['IsOptional'], message: 'IsOptional() skips null too: use MayBeAbsent() / MayBeAbsentOrNull() from src/common/http/may-be-absent.ts' }];
@@ -76,7 +74,8 @@ const moduleEdges = [
   { files: ['src/audit/**/*.ts'],
     patterns: [edge(leaves(['auth', 'users', 'documents', 'departments']), 'audit/ imports no business module and nothing of auth/.')] },
   // Everything else in src/ (the composition root, future modules) goes through auth's public surface.
-  { files: ['src/*.ts', 'src/!(auth|users|policies|common|config|database|mail|metrics|redis|health|departments|documents|audit)/**/*.ts'], patterns: [AUTH_INTERNALS] },
+  { files: ['src/oidc/**/*.ts'], patterns: [edge(only('auth', AUTH_FOR_OIDC), 'oidc/ uses what auth/ exports, its key set, PrincipalResolver and CookieSessions; not other auth internals.')] },
+  { files: ['src/*.ts', 'src/!(auth|users|policies|common|config|database|mail|metrics|redis|health|departments|documents|audit|oidc)/**/*.ts'], patterns: [AUTH_INTERNALS] },
 ].map(({ patterns, ...block }) => ({ ...block, rules: { 'no-restricted-imports': ['error', { patterns: [NO_OLD_CHANGE_FEED, ...patterns], paths: NO_IS_OPTIONAL }] } }));
 
 export default tseslint.config(

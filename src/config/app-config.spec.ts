@@ -121,7 +121,7 @@ describe('configuration', () => {
   });
 
   it('starts in production without OAUTH_STATE_SECRET when Google sign-in is not configured (nothing generated)', () => {
-    const config = loadConfig({ NODE_ENV: 'production', DATA_DIR: '/nonexistent/never-written', JWT_PRIVATE_KEY: 'x PRIVATE KEY x', MFA_ENCRYPTION_KEY: Buffer.alloc(32).toString('base64'), DATABASE_URL: 'postgres://db/bastion' });
+    const config = loadConfig({ NODE_ENV: 'production', DATA_DIR: '/nonexistent/never-written', JWT_PRIVATE_KEY: 'x PRIVATE KEY x', MFA_ENCRYPTION_KEY: Buffer.alloc(32).toString('base64'), DATABASE_URL: 'postgres://db/bastion', OIDC_COOKIE_SECRET: 'o'.repeat(32) });
     expect(ensureDevelopmentSecrets(config, () => undefined).oauth.stateSecret).toBeUndefined();
   });
 
