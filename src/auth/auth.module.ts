@@ -27,6 +27,7 @@ import { SecretBox } from './mfa/secret-box';
 import { TotpService } from './mfa/totp.service';
 import { PasswordLoginService } from './login/password-login.service';
 import { SignInService } from './login/sign-in.service';
+import { WebAuthnChallenges } from './passkeys/webauthn-challenges';
 import { PasswordsModule } from './passwords/passwords.module';
 import { PrincipalCache } from './principal/principal-cache';
 import { PrincipalResolver } from './principal/principal-resolver';
@@ -82,6 +83,7 @@ import { VerifiedTokenCache } from './tokens/verified-token-cache';
     GoogleSignInService,
     OAuthExchangeService,
     GoogleCallbackGuard,
+    WebAuthnChallenges,
     {
       // Google sign-in is optional: without its configuration the strategy does not exist and
       // both Google routes answer 404.

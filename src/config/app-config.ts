@@ -44,6 +44,8 @@ export interface Config {
   };
   /** `stateSecret`: the dedicated secret the OAuth state cookie's HMAC key is derived from (HKDF). */
   oauth: { successRedirect?: string; failureRedirect?: string; stateSecret?: Buffer };
+  /** Passkeys: the relying party ID (a host name) and the exact origins a ceremony may come from. */
+  webauthn: { rpId: string; rpName: string; origins: string[] };
   cors: { origins: string[] };
   trustProxy: boolean | string | number;
 }
@@ -96,9 +98,13 @@ export function loadConfig(raw: Record<string, string | undefined>): AppConfig {
   if (e.LOCKOUT_MAX_DURATION < e.LOCKOUT_DURATION) {
     problems.push('LOCKOUT_MAX_DURATION: must not be shorter than LOCKOUT_DURATION');
   }
+  const appUrl = e.APP_URL.replace(/\/+$/, '');
+  const webauthn = webauthnSettings(e.WEBAUTHN_RP_ID, e.WEBAUTHN_RP_NAME, e.WEBAUTHN_ORIGINS, appUrl);
+  if (webauthn.origins.some((o) => !isRegistrableSuffix(webauthn.rpId, new URL(o).hostname))) {
+    problems.push('WEBAUTHN_RP_ID: must be the host of every WEBAUTHN_ORIGINS origin, or a parent domain of it');
+  }
   if (problems.length) throw new ConfigError(problems);
 
-  const appUrl = e.APP_URL.replace(/\/+$/, '');
   return new AppConfig({
     env: e.NODE_ENV,
     port: e.PORT,
@@ -157,9 +163,21 @@ export function loadConfig(raw: Record<string, string | undefined>): AppConfig {
       failureRedirect: e.OAUTH_FAILURE_REDIRECT,
       stateSecret: e.OAUTH_STATE_SECRET ? Buffer.from(e.OAUTH_STATE_SECRET, 'base64') : undefined,
     },
+    webauthn,
     cors: { origins: e.CORS_ORIGINS.map((o) => new URL(o).origin) },
     trustProxy: e.TRUST_PROXY,
   });
+}
+
+/** Passkey settings default to APP_URL: its host is the RP ID and its origin the one origin. */
+function webauthnSettings(rpId: string | undefined, rpName: string, origins: string[], appUrl: string): Config['webauthn'] {
+  const app = new URL(appUrl);
+  return { rpId: (rpId ?? app.hostname).toLowerCase(), rpName, origins: origins.length ? origins.map((o) => new URL(o).origin) : [app.origin] };
+}
+
+/** WebAuthn lets an origin use its own host or a parent domain of it as RP ID, nothing else. */
+function isRegistrableSuffix(rpId: string, host: string): boolean {
+  return host === rpId || host.endsWith(`.${rpId}`);
 }
 
 /** The single place that reads process.env. */
