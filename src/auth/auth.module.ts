@@ -27,6 +27,9 @@ import { SecretBox } from './mfa/secret-box';
 import { TotpService } from './mfa/totp.service';
 import { PasswordLoginService } from './login/password-login.service';
 import { SignInService } from './login/sign-in.service';
+import { PasskeyRegistrationService } from './passkeys/passkey-registration.service';
+import { PasskeySignInService } from './passkeys/passkey-sign-in.service';
+import { PasskeysController } from './passkeys/passkeys.controller';
 import { WebAuthnChallenges } from './passkeys/webauthn-challenges';
 import { PasswordsModule } from './passwords/passwords.module';
 import { PrincipalCache } from './principal/principal-cache';
@@ -52,7 +55,7 @@ import { VerifiedTokenCache } from './tokens/verified-token-cache';
  */
 @Module({
   imports: [PassportModule, PasswordsModule, TokensModule, MailModule, AuditModule, RedisModule, SubjectRecordsModule],
-  controllers: [AuthController, AccountController, SessionsController, MfaController, GoogleController],
+  controllers: [AuthController, AccountController, SessionsController, MfaController, GoogleController, PasskeysController],
   providers: [
     AuthenticationGuard,
     RevocationSet,
@@ -84,6 +87,8 @@ import { VerifiedTokenCache } from './tokens/verified-token-cache';
     OAuthExchangeService,
     GoogleCallbackGuard,
     WebAuthnChallenges,
+    PasskeyRegistrationService,
+    PasskeySignInService,
     {
       // Google sign-in is optional: without its configuration the strategy does not exist and
       // both Google routes answer 404.

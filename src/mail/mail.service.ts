@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import type { MailMessage } from './mail-message';
 import { MailQueue } from './mail-queue';
-import { accountAlreadyExists, accountClaimed, linkTo, passwordReset, setPassword, verifyEmail } from './mail-templates';
+import { accountAlreadyExists, accountClaimed, linkTo, passkeyChanged, passwordReset, setPassword, verifyEmail } from './mail-templates';
 
 /**
  * What the rest of the service calls. Every method only enqueues (one INSERT) and resolves before
@@ -40,5 +40,10 @@ export class MailService {
   /** An admin-provisioned account without a password: a reset token, worded as "set". */
   sendSetPassword(to: string, token: string): Promise<void> {
     return this.enqueue({ to, ...setPassword(linkTo(this.config.appUrl, '/reset-password', token)) });
+  }
+
+  /** A passkey was added to or removed from the account. */
+  sendPasskeyChanged(to: string, change: 'added' | 'removed', name: string): Promise<void> {
+    return this.enqueue({ to, ...passkeyChanged(change, name, `${this.config.appUrl}/account`) });
   }
 }
