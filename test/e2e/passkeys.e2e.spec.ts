@@ -83,6 +83,9 @@ describe('Passkeys (WebAuthn): registration, management and passwordless sign-in
     expect((await t.app.inject({ method: 'PATCH', url, headers: bearer(bob.token), payload: { name: 'mine' } })).statusCode).toBe(404);
     expect((await t.app.inject({ method: 'DELETE', url, headers: bearer(bob.token) })).statusCode).toBe(404);
     expect((await t.app.inject({ method: 'PATCH', url: '/api/v1/auth/passkeys/nope', headers: bearer(bob.token), payload: { name: 'x' } })).statusCode).toBe(404);
+    const nul = await t.app.inject({ method: 'DELETE', url: '/api/v1/auth/passkeys/%00', headers: bearer(bob.token) });
+    expect(nul.statusCode).toBe(400);
+    expect(nul.json().errors).toEqual([{ field: 'id', message: 'must be a base64url credential ID' }]);
     const bobs = (await t.app.inject({ method: 'GET', url: '/api/v1/auth/passkeys', headers: bearer(bob.token) })).json();
     expect(bobs.map((p: { id: string }) => p.id)).toEqual([bob.id]);
     expect((await em(t).execute('SELECT name FROM passkey_credentials WHERE id = ?', [alice.id]))[0].name).toBe('Alice key');
@@ -102,7 +105,7 @@ describe('Passkeys (WebAuthn): registration, management and passwordless sign-in
     expect(await failures(bob.user.id)).toEqual(['user_mismatch']);
   });
 
-  it('refuses a wrong origin, a replayed challenge, and a response for another purpose', async () => {
+  it('refuses a wrong origin, a replayed challenge and malformed input', async () => {
     const { user, device } = await withPasskey();
     const wrongOrigin = await passkeySignIn(t, await assertion(t, device, 'http://evil.localhost:3000'));
     expect(wrongOrigin.statusCode).toBe(401);
@@ -118,6 +121,10 @@ describe('Passkeys (WebAuthn): registration, management and passwordless sign-in
     const malformed = await passkeySignIn(t, { id: 'x', response: { clientDataJSON: 'not-json' } });
     expect(malformed.statusCode).toBe(400);
     expect((await t.app.inject({ method: 'POST', url: '/api/v1/auth/passkeys/verify', payload: { response: 'string' } })).statusCode).toBe(400);
+    // A hostile credential ID in an otherwise live response is refused, never a database error.
+    const hostile = await assertion(t, device);
+    expect((await passkeySignIn(t, { ...hostile, id: 'a\u0000b' })).statusCode).toBe(400);
+    expect((await passkeySignIn(t, { ...(await assertion(t, device)), id: "x'; --" })).statusCode).toBe(401);
   });
 
   it('refuses a signature counter that went backwards (a cloned authenticator) and audits it', async () => {

@@ -21,3 +21,8 @@ const malformed = () => new DomainError('badRequest', 'The passkey response is m
 
 /** The library base64url-encodes the challenge it is given: bytes, so the options carry ours as is. */
 export const challengeBytes = (challenge: string): Uint8Array<ArrayBuffer> => new Uint8Array(Buffer.from(challenge, 'base64url'));
+
+const CREDENTIAL_ID = /^[A-Za-z0-9_-]{1,1400}$/;
+
+/** A credential ID as WebAuthn JSON carries it: base64url, at most the column's length. */
+export const isCredentialId = (value: unknown): value is string => typeof value === 'string' && CREDENTIAL_ID.test(value);

@@ -6,7 +6,7 @@ import { AppConfig } from '../../config/app-config';
 import { invalidCredentials, recordLoginFailure } from '../login/password-login.service';
 import { type SignInResult, SignInService } from '../login/sign-in.service';
 import type { SignInMode } from '../sessions/session-credentials';
-import { challengeBytes, challengeOf } from './client-data';
+import { challengeBytes, challengeOf, isCredentialId } from './client-data';
 import { PasskeyCredential } from './passkey.entities';
 import { userHandleOf } from './passkey-registration.service';
 import { WebAuthnChallenges } from './webauthn-challenges';
@@ -40,7 +40,7 @@ export class PasskeySignInService {
   async verify(response: AuthenticationResponseJSON, mode: SignInMode): Promise<SignInResult> {
     const challenge = challengeOf(response);
     if (!(await this.challenges.consume(challenge, { purpose: 'authentication' }))) return this.refuse(null, 'challenge');
-    const passkey = typeof response.id === 'string' ? await this.em.fork().findOne(PasskeyCredential, { id: response.id }, { populate: ['publicKey'] }) : null;
+    const passkey = isCredentialId(response.id) ? await this.em.fork().findOne(PasskeyCredential, { id: response.id }, { populate: ['publicKey'] }) : null;
     if (!passkey) return this.refuse(null, 'unknown_credential');
     const userId = passkey.user.id;
     // A discoverable credential names its user; it must be the owner of the stored credential.

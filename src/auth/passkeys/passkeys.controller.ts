@@ -8,6 +8,7 @@ import { CookieSessionView, SignInModeQuery, TokenPairView } from '../http/auth.
 import { sendSignIn } from '../http/session-cookie';
 import { CurrentPrincipal } from '../principal/current-principal.decorator';
 import type { Principal } from '../principal/principal';
+import { PasskeyIdPipe } from './passkey-id.pipe';
 import { PasskeyRegistrationService } from './passkey-registration.service';
 import { PasskeySignInService } from './passkey-sign-in.service';
 import { PasskeyAuthenticationDto, PasskeyNameDto, PasskeyRegistrationDto, PasskeyView } from './passkeys.dto';
@@ -80,8 +81,9 @@ export class PasskeysController {
   @SignedIn()
   @ApiOperation({ summary: 'Rename one of my passkeys' })
   @ApiOkResponse({ type: PasskeyView })
+  @ApiBadRequestResponse({ description: 'Not a base64url credential ID' })
   @ApiNotFoundResponse({ description: 'Not one of my passkeys' })
-  rename(@CurrentPrincipal() principal: Principal, @Param('id') id: string, @Body() body: PasskeyNameDto): Promise<PasskeyView> {
+  rename(@CurrentPrincipal() principal: Principal, @Param('id', PasskeyIdPipe) id: string, @Body() body: PasskeyNameDto): Promise<PasskeyView> {
     return this.registration.rename(principal, id, body.name);
   }
 
@@ -90,8 +92,9 @@ export class PasskeysController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Remove one of my passkeys; audited and mailed to the person' })
   @ApiNoContentResponse()
+  @ApiBadRequestResponse({ description: 'Not a base64url credential ID' })
   @ApiNotFoundResponse({ description: 'Not one of my passkeys' })
-  remove(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<void> {
+  remove(@CurrentPrincipal() principal: Principal, @Param('id', PasskeyIdPipe) id: string): Promise<void> {
     return this.registration.remove(principal, id);
   }
 }
