@@ -44,7 +44,7 @@ export class PasskeyRegistrationService {
       userID: userHandleOf(user.id),
       challenge: challengeBytes(await this.challenges.issue({ purpose: 'registration', userId: user.id })),
       attestationType: 'none',
-      excludeCredentials: existing.map((c) => ({ id: c.id, transports: c.transports as never })),
+      excludeCredentials: existing.map((c) => ({ id: c.id, transports: c.transports })),
       authenticatorSelection: { residentKey: 'required', userVerification: 'required' },
     });
   }

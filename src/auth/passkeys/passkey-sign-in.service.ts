@@ -51,7 +51,7 @@ export class PasskeySignInService {
       expectedChallenge: challenge,
       expectedOrigin: this.config.webauthn.origins,
       expectedRPID: this.config.webauthn.rpId,
-      credential: { id: passkey.id, publicKey: new Uint8Array(passkey.publicKey), counter: 0, transports: passkey.transports as never },
+      credential: { id: passkey.id, publicKey: new Uint8Array(passkey.publicKey), counter: 0, transports: passkey.transports },
       requireUserVerification: true,
     }).catch(() => null);
     if (!verification?.verified) return this.refuse(userId, 'invalid_response');

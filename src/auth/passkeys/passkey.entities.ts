@@ -1,4 +1,5 @@
 import { Entity, Index, ManyToOne, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
+import type { AuthenticatorTransportFuture } from '@simplewebauthn/server';
 import { randomUUID } from 'node:crypto';
 import { User } from '../../users/user.entity';
 
@@ -20,11 +21,12 @@ export class PasskeyCredential {
   @Property({ type: 'blob', hidden: true })
   publicKey!: Buffer;
 
+  /** A bigint column: MikroORM maps it to a string, so no value is ever rounded. */
   @Property({ type: 'bigint', default: 0 })
-  counter: number = 0;
+  counter: string = '0';
 
   @Property({ type: 'json', default: '[]' })
-  transports: string[] = [];
+  transports: AuthenticatorTransportFuture[] = [];
 
   @Property({ type: 'string', length: 16 })
   deviceType!: string;
