@@ -49,7 +49,7 @@ const moduleEdges = [
   { files: ['src/policies/**/*.ts'],
     patterns: [
       edge(leaves(['users', 'documents', 'departments']), 'policies/ imports no business module: register a subject loader (SubjectRecords) from the module instead.'),
-      edge(only('auth', ['auth\\.module', 'principal/principal', 'principal/principal-cache']), 'policies/ uses only AuthModule and the principal from auth/.'),
+      edge(only('auth', ['auth\\.module', 'principal/principal', 'principal/principal-cache', 'principal/multi-factor']), 'policies/ uses only AuthModule, the principal and the multi-factor rule from auth/.'),
     ] },
   { files: ['src/auth/**/*.ts'],
     patterns: [

@@ -27,6 +27,10 @@ import { SecretBox } from './mfa/secret-box';
 import { TotpService } from './mfa/totp.service';
 import { PasswordLoginService } from './login/password-login.service';
 import { SignInService } from './login/sign-in.service';
+import { PasskeyRegistrationService } from './passkeys/passkey-registration.service';
+import { PasskeySignInService } from './passkeys/passkey-sign-in.service';
+import { PasskeysController } from './passkeys/passkeys.controller';
+import { WebAuthnChallenges } from './passkeys/webauthn-challenges';
 import { PasswordsModule } from './passwords/passwords.module';
 import { PrincipalCache } from './principal/principal-cache';
 import { PrincipalResolver } from './principal/principal-resolver';
@@ -53,7 +57,7 @@ import { VerifiedTokenCache } from './tokens/verified-token-cache';
  */
 @Module({
   imports: [PassportModule, PasswordsModule, TokensModule, MailModule, AuditModule, RedisModule, SubjectRecordsModule],
-  controllers: [AuthController, AccountController, SessionsController, MfaController, GoogleController],
+  controllers: [AuthController, AccountController, SessionsController, MfaController, GoogleController, PasskeysController],
   providers: [
     AuthenticationGuard,
     RevocationSet,
@@ -86,6 +90,9 @@ import { VerifiedTokenCache } from './tokens/verified-token-cache';
     GoogleSignInService,
     OAuthExchangeService,
     GoogleCallbackGuard,
+    WebAuthnChallenges,
+    PasskeyRegistrationService,
+    PasskeySignInService,
     {
       // Google sign-in is optional: without its configuration the strategy does not exist and
       // both Google routes answer 404.

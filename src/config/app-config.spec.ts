@@ -101,6 +101,16 @@ describe('configuration', () => {
     expect(problemsOf({ BOOTSTRAP_ADMIN_EMAIL: 'a@example.com' })[0]).toMatch(/^BOOTSTRAP_ADMIN_PASSWORD: /);
   });
 
+  it('derives passkey settings from APP_URL and refuses an RP ID that does not cover every origin', () => {
+    expect(loadConfig({ APP_URL: 'https://id.example.com/base/' }).webauthn).toEqual({ rpId: 'id.example.com', rpName: 'Bastion', origins: ['https://id.example.com'] });
+    const parent = loadConfig({ WEBAUTHN_RP_ID: 'example.com', WEBAUTHN_ORIGINS: 'https://id.example.com, https://example.com:8443/' });
+    expect(parent.webauthn.origins).toEqual(['https://id.example.com', 'https://example.com:8443']);
+    expect(problemsOf({ WEBAUTHN_RP_ID: 'example.com', WEBAUTHN_ORIGINS: 'https://evilexample.com' })).toEqual([
+      'WEBAUTHN_RP_ID: must be the host of every WEBAUTHN_ORIGINS origin, or a parent domain of it',
+    ]);
+    expect(problemsOf({ WEBAUTHN_RP_ID: 'https://example.com' })[0]).toMatch(/^WEBAUTHN_RP_ID: /);
+  });
+
   it('parses lists, several PEM blocks and TRUST_PROXY forms', () => {
     const pem = (n: number) => `-----BEGIN PUBLIC KEY-----\nAAA${n}\n-----END PUBLIC KEY-----`;
     const c = loadConfig({

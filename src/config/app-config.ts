@@ -45,6 +45,8 @@ export interface Config {
   };
   /** `stateSecret`: the dedicated secret the OAuth state cookie's HMAC key is derived from (HKDF). */
   oauth: { successRedirect?: string; failureRedirect?: string; stateSecret?: Buffer };
+  /** Passkeys: the relying party ID (a host name) and the exact origins a ceremony may come from. */
+  webauthn: { rpId: string; rpName: string; origins: string[] };
   cors: { origins: string[] };
   trustProxy: boolean | string | number;
   pages: {
@@ -107,9 +109,13 @@ export function loadConfig(raw: Record<string, string | undefined>): AppConfig {
   if (e.HTTP_HEADERS_TIMEOUT > e.HTTP_REQUEST_TIMEOUT) {
     problems.push('HTTP_HEADERS_TIMEOUT: must not be longer than HTTP_REQUEST_TIMEOUT');
   }
+  const appUrl = (e.APP_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  const webauthn = webauthnSettings(e.WEBAUTHN_RP_ID, e.WEBAUTHN_RP_NAME, e.WEBAUTHN_ORIGINS, appUrl);
+  if (webauthn.origins.some((o) => !isRegistrableSuffix(webauthn.rpId, new URL(o).hostname))) {
+    problems.push('WEBAUTHN_RP_ID: must be the host of every WEBAUTHN_ORIGINS origin, or a parent domain of it');
+  }
   if (problems.length) throw new ConfigError(problems);
 
-  const appUrl = (e.APP_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   return new AppConfig({
     env: e.NODE_ENV,
     port: e.PORT,
@@ -169,6 +175,7 @@ export function loadConfig(raw: Record<string, string | undefined>): AppConfig {
       failureRedirect: e.OAUTH_FAILURE_REDIRECT,
       stateSecret: e.OAUTH_STATE_SECRET ? Buffer.from(e.OAUTH_STATE_SECRET, 'base64') : undefined,
     },
+    webauthn,
     cors: { origins: e.CORS_ORIGINS.map((o) => new URL(o).origin) },
     trustProxy: e.TRUST_PROXY,
     pages: {
@@ -177,6 +184,17 @@ export function loadConfig(raw: Record<string, string | undefined>): AppConfig {
     },
     oidc: { cookieSecret: e.OIDC_COOKIE_SECRET, backchannelAllowedHosts: e.OIDC_BACKCHANNEL_ALLOWED_HOSTS },
   });
+}
+
+/** Passkey settings default to APP_URL: its host is the RP ID and its origin the one origin. */
+function webauthnSettings(rpId: string | undefined, rpName: string, origins: string[], appUrl: string): Config['webauthn'] {
+  const app = new URL(appUrl);
+  return { rpId: (rpId ?? app.hostname).toLowerCase(), rpName, origins: origins.length ? origins.map((o) => new URL(o).origin) : [app.origin] };
+}
+
+/** WebAuthn lets an origin use its own host or a parent domain of it as RP ID, nothing else. */
+function isRegistrableSuffix(rpId: string, host: string): boolean {
+  return host === rpId || host.endsWith(`.${rpId}`);
 }
 
 /** The single place that reads process.env. */

@@ -90,6 +90,9 @@ export const environmentSchema = z.object({
   OAUTH_SUCCESS_REDIRECT: optional(httpUrl),
   OAUTH_FAILURE_REDIRECT: optional(httpUrl),
   OAUTH_STATE_SECRET: optional(base64Key),
+  WEBAUTHN_RP_ID: optional(z.string().regex(/^[a-z0-9.-]+$/i, 'must be a host name (no scheme, port or path)')),
+  WEBAUTHN_RP_NAME: z.string().min(1).default('Bastion'),
+  WEBAUTHN_ORIGINS: list.pipe(z.array(z.url({ message: 'must be a list of origins' }))),
   CORS_ORIGINS: list.pipe(z.array(z.url({ message: 'must be a list of origins' }))),
   TRUST_PROXY: z
     .string()

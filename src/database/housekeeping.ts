@@ -6,6 +6,7 @@ const EVERY_MS = 10 * 60_000;
 // Short-lived, single-use rows are useless once expired; a day of grace keeps them for forensics.
 const PURGES = [
   `DELETE FROM oauth_states WHERE expires_at < now()`,
+  `DELETE FROM webauthn_challenges WHERE expires_at < now()`,
   `DELETE FROM oauth_exchange_codes WHERE expires_at < now() - interval '1 day'`,
   `DELETE FROM mfa_challenges WHERE expires_at < now() - interval '1 day'`,
   `DELETE FROM email_tokens WHERE expires_at < now() - interval '1 day'`,

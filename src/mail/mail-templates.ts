@@ -144,3 +144,13 @@ export function confirmEmailChange(link: string): MailContent {
     footer: IGNORE,
   });
 }
+
+/** To the person whose passkey was added or removed: they can react if it was not them. */
+export function passkeyChanged(change: 'added' | 'removed', name: string, accountLink: string): MailContent {
+  return render({
+    subject: change === 'added' ? 'A passkey was added to your account' : 'A passkey was removed from your account',
+    paragraphs: [`The passkey "${name}" was ${change === 'added' ? 'added to' : 'removed from'} your account.`],
+    actions: [{ label: 'Review your account', link: accountLink }],
+    footer: 'If this was not you, contact your administrator at once.',
+  });
+}

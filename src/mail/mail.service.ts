@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import type { MailMessage } from './mail-message';
 import { MailQueue, type MailRequestHandler } from './mail-queue';
-import { accountAlreadyExists, accountClaimed, confirmEmailChange, linkTo, passwordReset, type SecurityNotice, securityNotice, setPassword, verifyEmail } from './mail-templates';
+import { accountAlreadyExists, accountClaimed, confirmEmailChange, linkTo, passkeyChanged, passwordReset, type SecurityNotice, securityNotice, setPassword, verifyEmail } from './mail-templates';
 
 /**
  * What the rest of the service calls. Every method only enqueues (one INSERT) and resolves before
@@ -62,5 +62,10 @@ export class MailService {
 
   sendEmailChange(to: string, token: string): Promise<void> {
     return this.enqueue({ to, ...confirmEmailChange(linkTo(this.config.appUrl, '/confirm-email', token)) });
+  }
+
+  /** A passkey was added to or removed from the account. */
+  sendPasskeyChanged(to: string, change: 'added' | 'removed', name: string): Promise<void> {
+    return this.enqueue({ to, ...passkeyChanged(change, name, `${this.config.appUrl}/account`) });
   }
 }

@@ -186,6 +186,16 @@ describe('AbilityFactory', () => {
     expect(noMfaRole.withMfa).toBeUndefined();
   });
 
+  it('counts a passkey with user verification (hwk + user) as MFA, and a key without it as one factor', async () => {
+    const { factory } = setUp();
+    const passkey = await factory.forSubject(principal(ALICE, ['viewer', 'auditor'], { amr: ['hwk', 'user'] }));
+    expect(passkey.ability.can('read', 'AuditEvent')).toBe(true);
+    expect(passkey.withMfa).toBeUndefined();
+    const keyOnly = await factory.forSubject(principal(ALICE, ['viewer', 'auditor'], { amr: ['hwk'] }));
+    expect(keyOnly.ability.can('read', 'AuditEvent')).toBe(false);
+    expect(keyOnly.withMfa?.can('read', 'AuditEvent')).toBe(true);
+  });
+
   it('gives a user without a department nothing from "their department" rules, but keeps their own', async () => {
     const { factory } = setUp([
       ...builtIns(),

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import type { RawRuleOf } from '@casl/ability';
+import { isMultiFactor } from '../auth/principal/multi-factor';
 import { type AppAbility, buildAbility } from './app-ability';
 import { resolvePlaceholders } from './placeholders';
 import { RoleCatalog } from './role-catalog';
@@ -48,13 +49,13 @@ export class AbilityFactory {
   async forSubject(subject: PolicySubject): Promise<Abilities> {
     // The version of the rules this ability is built from, not the catalog's version by now.
     const { version, roles } = await this.catalog.get();
-    const hasOtp = subject.amr.includes('otp');
+    const multiFactor = isMultiFactor(subject.amr);
     const roleKey = [...subject.roles].sort().join(',');
-    const key = `${version}|${subject.userId}|${subject.departmentId}|${roleKey}|${hasOtp}`;
+    const key = `${version}|${subject.userId}|${subject.departmentId}|${roleKey}|${multiFactor}`;
     const cached = this.abilities.get(key);
     if (cached) return cached;
 
-    const templateKey = `${version}|${roleKey}|${hasOtp}`;
+    const templateKey = `${version}|${roleKey}|${multiFactor}`;
     let templates = this.templates.get(templateKey);
     if (!templates) {
       const granted: StoredPermission[] = [];
@@ -63,7 +64,7 @@ export class AbilityFactory {
         const role = roles.get(name);
         if (!role) continue;
         all.push(...role.permissions);
-        if (!role.requireMfa || hasOtp) granted.push(...role.permissions);
+        if (!role.requireMfa || multiFactor) granted.push(...role.permissions);
       }
       templates = { granted, withMfa: all.length !== granted.length ? all : undefined };
       this.templates.set(templateKey, templates);

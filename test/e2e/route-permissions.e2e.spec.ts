@@ -132,6 +132,8 @@ const API_MD_PUBLIC = [
   'GET /api/v1/auth/google',
   'GET /api/v1/auth/google/callback',
   'POST /api/v1/auth/oauth/exchange',
+  'POST /api/v1/auth/passkeys/options',
+  'POST /api/v1/auth/passkeys/verify',
   'GET /health/live',
   'GET /health/ready',
   'GET /metrics',

@@ -3,6 +3,7 @@ import { AuditService } from '../../audit/audit.service';
 import { LockoutService } from '../lockout/lockout.service';
 import { MfaChallenges } from '../mfa/mfa-challenges';
 import { TotpService } from '../mfa/totp.service';
+import { isMultiFactor } from '../principal/multi-factor';
 import type { CookieSession, SignInMode, TokenPair } from '../sessions/session-credentials';
 import { SessionService } from '../sessions/session.service';
 import { invalidCredentials, recordLoginFailure } from './password-login.service';
@@ -30,7 +31,7 @@ export interface SignInOptions {
 }
 
 /**
- * The last step of every successful authentication (password, MFA, Google): a user with TOTP who
+ * The last step of every successful authentication (password, MFA, Google, passkey): a user with TOTP who
  * has not given it yet gets an MFA challenge; otherwise a new session — never a reused one
  * (ASVS 7.2.4) — written in one statement with its audit record. The common case (no second
  * factor, not locked) is that one statement; the conditions it refused on are looked at only when
@@ -47,7 +48,7 @@ export class SignInService {
   ) {}
 
   async complete(userId: string, amr: string[], mode: SignInMode, options: SignInOptions = {}): Promise<SignInResult> {
-    const needsSecondFactor = !amr.includes('otp');
+    const needsSecondFactor = !isMultiFactor(amr);
     const session = await this.sessions.start(userId, amr, mode, {
       unlessLocked: options.lockout,
       unlessSecondFactor: needsSecondFactor,
