@@ -42,6 +42,7 @@ describe('mail transports', () => {
       DATABASE_URL: 'postgres://localhost/bastion',
       JWT_PRIVATE_KEY: generateSigningKeyPem(),
       MFA_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64'),
+      OIDC_COOKIE_SECRET: 'o'.repeat(32),
     });
     const transport = new LogMailTransport(production);
     await transport.deliver(message);

@@ -344,6 +344,7 @@ describe('OWASP ASVS 5.0 security regressions', () => {
         docId: string;
         clientId: string;
         resourceServerId: string;
+        passkeyId: string;
       }
       let fx: Fixtures;
       let idRoutes: { method: Method; path: string }[];
@@ -369,6 +370,12 @@ describe('OWASP ASVS 5.0 security regressions', () => {
         expect(server.statusCode).toBe(201);
         const client = await call('POST', '/api/v1/clients', adminToken, { name: 'IDOR app', redirectUris: ['https://idor.example.test/cb'], resources: ['https://idor.example.test'] });
         expect(client.statusCode).toBe(201);
+        // The victim's passkey, stored as registration would store it (its signature is never checked here).
+        const passkeyId = randomBytes(16).toString('base64url');
+        await em(t).execute(
+          `INSERT INTO passkey_credentials (id, user_id, public_key, device_type, backed_up, aaguid, name) VALUES (?, ?, '\\x00', 'singleDevice', false, '', 'Victim key')`,
+          [passkeyId, victim.id],
+        );
         fx = {
           victim,
           victimSid: sidOf(victimPair.accessToken),
@@ -377,6 +384,7 @@ describe('OWASP ASVS 5.0 security regressions', () => {
           docId: created.json().id,
           clientId: client.json().id,
           resourceServerId: server.json().id,
+          passkeyId,
         };
       });
 
@@ -389,6 +397,7 @@ describe('OWASP ASVS 5.0 security regressions', () => {
         else if (path.startsWith('/api/v1/documents/')) id = fx.docId;
         else if (path.startsWith('/api/v1/clients/')) id = fx.clientId;
         else if (path.startsWith('/api/v1/resource-servers/')) id = fx.resourceServerId;
+        else if (path.startsWith('/api/v1/auth/passkeys/')) id = fx.passkeyId;
         else throw new Error(`no IDOR fixture for ${path}: add one`);
         return path.replace('{id}', id).replace('{sid}', fx.victimSid);
       };
@@ -398,7 +407,7 @@ describe('OWASP ASVS 5.0 security regressions', () => {
         if (path.startsWith('/api/v1/roles/')) return { description: 'hijacked' };
         if (path.startsWith('/api/v1/departments/')) return { name: 'Hijacked' };
         if (path.startsWith('/api/v1/documents/')) return { title: 'hijacked', version: 2 };
-        if (path.startsWith('/api/v1/clients/') || path.startsWith('/api/v1/resource-servers/')) return { name: 'Hijacked' };
+        if (path.startsWith('/api/v1/clients/') || path.startsWith('/api/v1/resource-servers/') || path.startsWith('/api/v1/auth/passkeys/')) return { name: 'Hijacked' };
         return {};
       };
       const fingerprint = async (): Promise<string[]> => {
@@ -412,6 +421,7 @@ describe('OWASP ASVS 5.0 security regressions', () => {
           await one('SELECT revoked_at FROM sessions WHERE id = ?', [fx.victimSid]),
           await one('SELECT md5(c::text) FROM oidc_clients c WHERE id = ?', [fx.clientId]),
           await one('SELECT md5(r::text) FROM resource_servers r WHERE id = ?', [fx.resourceServerId]),
+          await one('SELECT md5(p::text) FROM passkey_credentials p WHERE id = ?', [fx.passkeyId]),
           await one(`SELECT (SELECT count(*) FROM users) u, (SELECT count(*) FROM roles) r, (SELECT count(*) FROM departments) d,
                             (SELECT count(*) FROM documents) doc, (SELECT count(*) FROM sessions WHERE revoked_at IS NULL) s`, []),
         ];
