@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import PgBoss from 'pg-boss';
 import { AppConfig } from '../config/app-config';
+import { JobWorker } from './job-worker';
 import type { MailMessage } from './mail-message';
 import { MailTransport } from './mail-transport';
 
@@ -25,8 +26,8 @@ const JOB_OPTIONS: PgBoss.SendOptions = { retryLimit: 9, retryDelay: 1, retryBac
 export class MailQueue implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Mail');
   private readonly boss: PgBoss;
-  private workerId?: string;
-  private requestWorkerId?: string;
+  private readonly mailWorker: JobWorker<MailMessage>;
+  private readonly requestWorker: JobWorker<MailRequest>;
   private stopping = false;
   private readonly handlers = new Map<string, MailRequestHandler>();
 
@@ -50,6 +51,9 @@ export class MailQueue implements OnModuleInit, OnApplicationBootstrap, OnApplic
     });
     // An EventEmitter without an 'error' listener throws; pool and maintenance errors are logged.
     this.boss.on('error', (err) => this.logger.error(`Mail queue error: ${err.message}`));
+    const worker = { batchSize: 5, pollingIntervalMs: 500, onError: (err: unknown) => this.logger.error(`Mail queue error: ${describe(err)}`) };
+    this.mailWorker = new JobWorker<MailMessage>(this.boss, QUEUE, worker, (jobs) => this.deliver(jobs));
+    this.requestWorker = new JobWorker<MailRequest>(this.boss, REQUESTS, worker, (jobs) => this.settle(jobs, (job) => this.handle(job.data)));
   }
 
   /** Installed and ready before any other provider's bootstrap hook might enqueue. */
@@ -59,13 +63,9 @@ export class MailQueue implements OnModuleInit, OnApplicationBootstrap, OnApplic
     await this.boss.createQueue(REQUESTS);
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    this.workerId = await this.boss.work<MailMessage>(
-      QUEUE,
-      { batchSize: 5, pollingIntervalSeconds: 0.5, includeMetadata: true },
-      (jobs) => this.deliver(jobs),
-    );
-    this.requestWorkerId = await this.boss.work<MailRequest>(REQUESTS, { batchSize: 5, pollingIntervalSeconds: 0.5 }, (jobs) => this.settle(jobs, (job) => this.handle(job.data)));
+  onApplicationBootstrap(): void {
+    this.mailWorker.start();
+    this.requestWorker.start();
   }
 
   /** What a request of `kind` does once the worker takes it (look the account up, mail or not). */
@@ -80,7 +80,7 @@ export class MailQueue implements OnModuleInit, OnApplicationBootstrap, OnApplic
   async request(kind: string, email: string): Promise<void> {
     if (!this.handlers.has(kind)) throw new Error(`no handler for mail request ${kind}`);
     await this.boss.send(REQUESTS, { kind, email }, JOB_OPTIONS);
-    if (this.requestWorkerId) this.boss.notifyWorker(this.requestWorkerId);
+    this.requestWorker.notify();
   }
 
   private async handle(request: MailRequest): Promise<void> {
@@ -92,6 +92,7 @@ export class MailQueue implements OnModuleInit, OnApplicationBootstrap, OnApplic
   /** After the HTTP server has closed, so in-flight requests can still enqueue. */
   async onApplicationShutdown(): Promise<void> {
     this.stopping = true;
+    await Promise.all([this.mailWorker.stop(), this.requestWorker.stop()]);
     await this.boss.stop({ graceful: true, wait: true, timeout: 10_000 });
   }
 
@@ -100,7 +101,7 @@ export class MailQueue implements OnModuleInit, OnApplicationBootstrap, OnApplic
     if (!message.to.includes('@')) throw new Error('mail recipient is not an address');
     await this.boss.send(QUEUE, { ...message }, JOB_OPTIONS);
     // Wakes this instance's worker at once instead of at its next poll.
-    if (this.workerId) this.boss.notifyWorker(this.workerId);
+    this.mailWorker.notify();
   }
 
   /**
