@@ -3,6 +3,8 @@ import { Module, type OnModuleInit } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module';
 import { AuthModule } from '../auth/auth.module';
 import { TokensModule } from '../auth/tokens/tokens.module';
+import { PagesModule } from '../pages/pages.module';
+import { SignInInteractions } from '../pages/sign-in-interactions';
 import { PoliciesModule } from '../policies/policies.module';
 import { SubjectRecords, SubjectRecordsModule } from '../policies/subject-records';
 import { BastionLogout } from './bastion-logout';
@@ -22,7 +24,7 @@ import { ResourceServersService } from './resource-servers/resource-servers.serv
 
 /** Bastion as an OpenID Connect provider (issuer `${APP_URL}/oidc`); its routes are mounted by configureApp. */
 @Module({
-  imports: [AuthModule, TokensModule, AuditModule, PoliciesModule, SubjectRecordsModule],
+  imports: [AuthModule, TokensModule, AuditModule, PoliciesModule, SubjectRecordsModule, PagesModule],
   controllers: [ClientsController, ResourceServersController],
   providers: [ClientsService, ResourceServersService, OidcProvider, OidcAccounts, OidcAudit, OidcSessionLinks, ResourceIndicators, InteractionsService, BastionLogout],
   exports: [OidcProvider, InteractionsService],
@@ -33,6 +35,8 @@ export class OidcModule implements OnModuleInit {
     private readonly logout: BastionLogout,
     private readonly records: SubjectRecords,
     private readonly em: EntityManager,
+    private readonly interactions: InteractionsService,
+    private readonly signIn: SignInInteractions,
   ) {}
 
   onModuleInit(): void {
@@ -42,6 +46,8 @@ export class OidcModule implements OnModuleInit {
       return client && { ...toClientView(client) };
     });
     this.records.registerEntity('ResourceServer', ResourceServer);
+    // The login step is the hosted sign-in page: it learns what an interaction asks of it here.
+    this.signIn.register((returnTo) => this.interactions.signInRequirements(returnTo));
     this.logout.attach(this.oidc.provider as Parameters<BastionLogout['attach']>[0]);
   }
 }

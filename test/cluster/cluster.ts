@@ -70,7 +70,7 @@ export function clusterSecrets(): Record<string, string> {
     privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
     publicKeyEncoding: { type: 'spki', format: 'pem' },
   });
-  return { JWT_PRIVATE_KEY: privateKey, MFA_ENCRYPTION_KEY: randomBytes(32).toString('base64'), OIDC_COOKIE_SECRET: randomBytes(32).toString('base64url') };
+  return { JWT_PRIVATE_KEY: privateKey, MFA_ENCRYPTION_KEY: randomBytes(32).toString('base64'), OIDC_COOKIE_SECRET: randomBytes(32).toString('base64url'), OAUTH_STATE_SECRET: randomBytes(32).toString('base64') };
 }
 
 export interface Instance {

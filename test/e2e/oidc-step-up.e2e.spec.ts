@@ -56,7 +56,15 @@ describe('OIDC step-up: acr_values=urn:bastion:acr:mfa, max_age and prompt=login
     const request = await authorizationRequest(rp, CALLBACK, { prompt: 'login' });
     const landing = await follow(t, jar, request.url);
     expect(landing.kind).toBe('login');
-    const returnTo = new URL((landing as { location: string }).location, 'http://localhost:3000').searchParams.get('return_to')!;
+    const loginUrl = new URL((landing as { location: string }).location, 'http://localhost:3000');
+    const returnTo = loginUrl.searchParams.get('return_to')!;
+    // The hosted sign-in page shows its form to this signed-in browser instead of sending it
+    // straight back (which would loop between /login and the interaction), and lets the form's
+    // final redirect reach the client.
+    const page = await t.app.inject({ method: 'GET', url: `${loginUrl.pathname}${loginUrl.search}`, headers: { cookie: jar.without() } });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('name="password"');
+    expect(String(page.headers['content-security-policy'])).toMatch(/form-action 'self' [^;]*https:\/\/wiki\.example\.test/);
     // Without signing in again, coming back does not finish the flow.
     expect((await follow(t, jar, returnTo)).kind).toBe('login');
     await cookieSignIn(t, jar, user);

@@ -5,6 +5,7 @@ import { PrincipalResolver } from '../../auth/principal/principal-resolver';
 import { CookieSessions } from '../../auth/sessions/cookie-sessions';
 import { originOf } from '../form-action';
 import { OidcProvider } from '../oidc-provider.service';
+import { ACR_MFA } from '../provider-configuration';
 import { OidcSessionLinks } from '../oidc-session-links';
 import type { BastionSession } from './sign-in-decision';
 
@@ -49,10 +50,27 @@ export class InteractionsService {
    * widenFormAction). Empty for any other `returnTo` or an unknown or expired interaction.
    */
   async formActionOrigins(returnTo: string): Promise<string[]> {
+    return (await this.signInRequirements(returnTo))?.formActionOrigins ?? [];
+  }
+
+  /**
+   * What the hosted sign-in page must do for `returnTo` when it is an OIDC interaction: widen its
+   * form-action to the client's redirect origin, and show the form even to a signed-in person
+   * when the request asks for a fresh sign-in (`prompt=login`, `max_age`) or a second factor
+   * (`acr_values`) — else the page would send that person straight back and the interaction
+   * would send them here again. Null for any other `returnTo` or an unknown or expired one.
+   */
+  async signInRequirements(returnTo: string): Promise<{ formActionOrigins: string[]; forceSignIn: boolean } | null> {
     const uid = /^\/oidc\/interaction\/([A-Za-z0-9_-]{1,64})(?:\?.*)?$/.exec(returnTo)?.[1];
-    if (!uid) return [];
+    if (!uid) return null;
     const interaction = await this.oidc.provider.Interaction.find(uid);
-    return originOf(interaction?.params.redirect_uri);
+    if (!interaction) return null;
+    const { params } = interaction;
+    const forceSignIn =
+      String(params.prompt ?? '').split(' ').includes('login') ||
+      params.max_age !== undefined ||
+      String(params.acr_values ?? '').split(' ').includes(ACR_MFA);
+    return { formActionOrigins: originOf(params.redirect_uri), forceSignIn };
   }
 
   /** Everything the request asks for, granted at once (first-party clients: no consent page). */

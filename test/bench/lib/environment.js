@@ -82,7 +82,7 @@ async function reachableRedis() {
 /** Production secrets made for this run only. */
 function secrets() {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
-  return { JWT_PRIVATE_KEY: privateKey, MFA_ENCRYPTION_KEY: randomBytes(32).toString('base64'), OIDC_COOKIE_SECRET: randomBytes(32).toString('base64url') };
+  return { JWT_PRIVATE_KEY: privateKey, MFA_ENCRYPTION_KEY: randomBytes(32).toString('base64'), OIDC_COOKIE_SECRET: randomBytes(32).toString('base64url'), OAUTH_STATE_SECRET: randomBytes(32).toString('base64') };
 }
 
 function readStatus(pid) {
