@@ -59,7 +59,7 @@ async function argon2Bound(samples = 20, parallelSeconds = 3) {
 async function roleCatalog(databaseUrl) {
   const rows = await withClient(databaseUrl, (c) => c.query('SELECT name, permissions, require_mfa FROM roles'));
   const roles = new Map(rows.rows.map((r) => [r.name, { permissions: r.permissions, requireMfa: r.require_mfa }]));
-  return { version: 0, get: async () => roles };
+  return { version: 0, get: async () => ({ version: 0, roles }) };
 }
 
 async function abilityOf(factory, principal) {
