@@ -18,6 +18,7 @@ import { GoogleCallbackGuard } from './google/google-callback.guard';
 import { GoogleSignInService } from './google/google-sign-in.service';
 import { GoogleStrategy } from './google/google.strategy';
 import { OAuthExchangeService } from './google/oauth-exchange.service';
+import { CurrentPasswordCheck } from './lockout/current-password-check';
 import { LockoutService } from './lockout/lockout.service';
 import { MfaChallenges } from './mfa/mfa-challenges';
 import { MfaManagementService } from './mfa/mfa-management.service';
@@ -68,6 +69,7 @@ import { VerifiedTokenCache } from './tokens/verified-token-cache';
     CookieSessions,
     UserSessionsService,
     LockoutService,
+    CurrentPasswordCheck,
     PasswordLoginService,
     SignInService,
     EmailTokenService,

@@ -7,13 +7,11 @@ import { MailService } from '../../mail/mail.service';
 import { User } from '../../users/user.entity';
 import { EmailTokenPurpose } from '../email-tokens/email-token.entity';
 import { EmailTokenService } from '../email-tokens/email-token.service';
-import { LockoutService } from '../lockout/lockout.service';
+import { CurrentPasswordCheck } from '../lockout/current-password-check';
 import { SecurityNotices } from '../notifications/security-notices';
-import { PasswordHasher } from '../passwords/password-hasher';
 import type { Principal } from '../principal/principal';
 import { signedInRecently } from '../principal/recent-sign-in';
 import { SessionService } from '../sessions/session.service';
-import { wrongPassword } from '../reauthentication-errors';
 
 export const EMAIL_CHANGE_ACCEPTED = 'If the address can be used, a link to confirm it has been sent to it';
 
@@ -27,8 +25,7 @@ export const EMAIL_CHANGE_ACCEPTED = 'If the address can be used, a link to conf
 export class EmailChangeService {
   constructor(
     private readonly em: EntityManager,
-    private readonly hasher: PasswordHasher,
-    private readonly lockout: LockoutService,
+    private readonly currentPassword: CurrentPasswordCheck,
     private readonly emailTokens: EmailTokenService,
     private readonly sessions: SessionService,
     private readonly mail: MailService,
@@ -40,11 +37,7 @@ export class EmailChangeService {
     const em = this.em.fork();
     const user = await em.findOneOrFail(User, { id: principal.userId, deletedAt: null });
     if (user.passwordHash) {
-      if (!currentPassword) throw validationFailed([{ field: 'currentPassword', message: 'is required' }]);
-      if (this.lockout.isLocked(user) || !(await this.hasher.verify(user.passwordHash, currentPassword))) {
-        await this.lockout.recordFailure(user.id);
-        throw wrongPassword('currentPassword');
-      }
+      await this.currentPassword.assert(user, user.passwordHash, currentPassword, 'currentPassword');
     } else if (!signedInRecently(principal)) {
       throw new DomainError('forbidden', 'Sign in again (less than 5 minutes ago) to change your email address');
     }

@@ -1,14 +1,12 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '../../audit/audit.service';
-import { validationFailed } from '../../common/http/validation.pipe';
 import { DomainError } from '../../common/problem/domain-error';
 import { User } from '../../users/user.entity';
-import { LockoutService } from '../lockout/lockout.service';
-import { PasswordHasher } from '../passwords/password-hasher';
+import { CurrentPasswordCheck } from '../lockout/current-password-check';
 import type { Principal } from '../principal/principal';
 import { signedInRecently } from '../principal/recent-sign-in';
-import { wrongCode, wrongPassword } from '../reauthentication-errors';
+import { wrongCode } from '../reauthentication-errors';
 import { SessionService } from '../sessions/session.service';
 import { SecurityNotices } from '../notifications/security-notices';
 import { RECOVERY_CODE_SHAPE, RecoveryCodes } from './recovery-codes';
@@ -27,8 +25,7 @@ export class MfaManagementService {
     private readonly totp: TotpService,
     private readonly recoveryCodes: RecoveryCodes,
     private readonly secondFactor: SecondFactorService,
-    private readonly hasher: PasswordHasher,
-    private readonly lockout: LockoutService,
+    private readonly currentPassword: CurrentPasswordCheck,
     private readonly sessions: SessionService,
     private readonly audit: AuditService,
     private readonly notices: SecurityNotices,
@@ -88,11 +85,7 @@ export class MfaManagementService {
       }
       return user;
     }
-    if (!password) throw validationFailed([{ field: 'password', message: 'is required' }]);
-    if (this.lockout.isLocked(user) || !(await this.hasher.verify(user.passwordHash, password))) {
-      await this.lockout.recordFailure(user.id);
-      throw wrongPassword('password');
-    }
+    await this.currentPassword.assert(user, user.passwordHash, password, 'password');
     return user;
   }
 }

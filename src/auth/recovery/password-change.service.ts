@@ -6,10 +6,9 @@ import { DomainError } from '../../common/problem/domain-error';
 import { User } from '../../users/user.entity';
 import { EmailTokenPurpose } from '../email-tokens/email-token.entity';
 import { EmailTokenService } from '../email-tokens/email-token.service';
-import { LockoutService } from '../lockout/lockout.service';
+import { CurrentPasswordCheck } from '../lockout/current-password-check';
 import { PasswordHasher } from '../passwords/password-hasher';
 import { PasswordPolicy } from '../passwords/password-policy';
-import { wrongPassword } from '../reauthentication-errors';
 import type { Principal } from '../principal/principal';
 import { signedInRecently } from '../principal/recent-sign-in';
 import { SessionService } from '../sessions/session.service';
@@ -28,7 +27,7 @@ export class PasswordChangeService {
     private readonly policy: PasswordPolicy,
     private readonly sessions: SessionService,
     private readonly audit: AuditService,
-    private readonly lockout: LockoutService,
+    private readonly currentPassword: CurrentPasswordCheck,
     private readonly emailTokens: EmailTokenService,
     private readonly notices: SecurityNotices,
   ) {}
@@ -37,13 +36,9 @@ export class PasswordChangeService {
     const em = this.em.fork();
     const user = await em.findOneOrFail(User, { id: principal.userId, deletedAt: null });
     if (user.passwordHash) {
-      if (!currentPassword) throw validationFailed([{ field: 'currentPassword', message: 'is required' }]);
-      if (this.lockout.isLocked(user) || !(await this.hasher.verify(user.passwordHash, currentPassword))) {
-        // A wrong current password is a password guess like any other: it counts toward the lockout.
-        await this.lockout.recordFailure(user.id);
-        await this.audit.record({ type: 'auth.password.changed', outcome: 'failure', actorId: user.id, targetType: 'User', targetId: user.id, details: { reason: 'wrong_current_password' } });
-        throw wrongPassword('currentPassword');
-      }
+      await this.currentPassword.assert(user, user.passwordHash, currentPassword, 'currentPassword', () =>
+        this.audit.record({ type: 'auth.password.changed', outcome: 'failure', actorId: user.id, targetType: 'User', targetId: user.id, details: { reason: 'wrong_current_password' } }),
+      );
     } else if (!signedInRecently(principal)) {
       throw new DomainError('forbidden', 'Sign in again (less than 5 minutes ago) to set a password');
     }
