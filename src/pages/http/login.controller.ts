@@ -22,7 +22,7 @@ import { PageErrorFilter } from '../page-error.filter';
 import { PageGuard } from '../page-guard';
 import { PageRenderer } from '../page-renderer';
 import { safeReturnTo } from '../return-to';
-import { SignInInteractions } from '../sign-in-interactions';
+import { SignInInteractions, type SignInRequirements } from '../sign-in-interactions';
 
 /** The pending second step of a sign-in: the API's mfaToken, kept in an HttpOnly cookie instead of the page. */
 const MFA_COOKIE = '__Host-mfa';
@@ -63,7 +63,7 @@ export class LoginPageController {
     const requirements = await this.interactions.requirementsFor(returnTo);
     if (page.principal && !requirements.forceSignIn) return void reply.redirect(returnTo, 303);
     const notice = Object.keys(NOTICES).find((flag) => query[flag] === '1');
-    return this.renderLogin(reply, page, returnTo, { notice: notice && page.t(NOTICES[notice]) });
+    return this.renderLogin(reply, page, returnTo, { notice: notice && page.t(NOTICES[notice]) }, { requirements });
   }
 
   @Post('login')
@@ -143,14 +143,21 @@ export class LoginPageController {
   }
 
   /** Where the form's POST may lead: an absolute return_to's origin, and what an interaction asks for. */
-  private async formActionOrigins(returnTo: string): Promise<string[]> {
-    const { formActionOrigins } = await this.interactions.requirementsFor(returnTo);
+  private async formActionOrigins(returnTo: string, known?: Required<SignInRequirements>): Promise<string[]> {
+    const { formActionOrigins } = known ?? (await this.interactions.requirementsFor(returnTo));
     return returnTo.startsWith('/') ? formActionOrigins : [...formActionOrigins, new URL(returnTo).origin];
   }
 
-  private async renderLogin(reply: FastifyReply, page: PageContext, returnTo: string, data: Form, options: { status?: number; errors?: Record<string, string> } = {}) {
+  /** `requirements`: what the caller already looked up for `returnTo` (an OIDC interaction is not read twice). */
+  private async renderLogin(
+    reply: FastifyReply,
+    page: PageContext,
+    returnTo: string,
+    data: Form,
+    { requirements, ...options }: { status?: number; errors?: Record<string, string>; requirements?: Required<SignInRequirements> } = {},
+  ) {
     const view = { title: page.t('login.title'), returnTo, google: !!this.config.google, registrationOpen: this.config.registration.open, email: '', ...data };
-    await this.renderer.render(reply, page, 'login', view, { ...options, formActionOrigins: await this.formActionOrigins(returnTo) });
+    await this.renderer.render(reply, page, 'login', view, { ...options, formActionOrigins: await this.formActionOrigins(returnTo, requirements) });
   }
 
   private async renderMfa(reply: FastifyReply, page: PageContext, returnTo: string, data: Form = {}, options: { status?: number; errors?: Record<string, string> } = {}) {
